@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Hardening build entry point. Usage: ./build.sh <deps|test|sample|bench|pack> [args]
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+usage() {
+  cat >&2 <<'USAGE'
+usage: ./build.sh <command> [args]
+
+  deps            install what is missing: postgresql-15, redis-server, prometheus (promtool), chromium (apt, as root)
+  test            deps, build (Release, warnings as errors), run every test, print 'N passed, N failed, N skipped'
+  sample          deps, start local PostgreSQL + Redis (unless HARDENING_PG / HARDENING_REDIS are set), run the sample ATS
+  bench [filter]  run BenchmarkDotNet benchmarks (filter like '*Bcrypt*'; default: all); extra args pass through
+  pack            pack every src package into artifacts/packages (.nupkg + .snupkg)
+USAGE
+}
+
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "$2" ]; }
+
+cmd_deps() {
+  local missing=()
+  have initdb /usr/lib/postgresql/15/bin/initdb || missing+=(postgresql-15)
+  have redis-server /usr/bin/redis-server || missing+=(redis-server)
+  have promtool /usr/bin/promtool || missing+=(prometheus)
+  have chromium /usr/bin/chromium || missing+=(chromium)
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || { [[ " ${missing[*]} " == *" postgresql-15 "* ]] || missing+=(postgresql-15); }
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "deps: postgresql-15, redis-server, prometheus and chromium are installed"
+    return 0
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "deps: missing ${missing[*]}; install with: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    return 1
+  fi
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # Installing a server package must not start its system service; the harness starts its own servers.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+  # The apt packages may have started daemons on the default ports anyway; the tests do not use them.
+  echo "deps: installed ${missing[*]}"
+}
+
+count() { # $1 = pattern, $2 = file: occurrences (grep -o), 0 when none
+  { grep -o "$1" "$2" || true; } | wc -l
+}
+
+summarise() { # $1 = results dir; prints 'passed failed skipped' over every .trx file
+  local dir=$1 passed=0 failed=0 skipped=0 f
+  for f in "$dir"/*.trx; do
+    [ -e "$f" ] || continue
+    passed=$((passed + $(count '<UnitTestResult [^>]*outcome="Passed"' "$f")))
+    failed=$((failed + $(count '<UnitTestResult [^>]*outcome="Failed"' "$f")))
+    skipped=$((skipped + $(count '<UnitTestResult [^>]*outcome="NotExecuted"' "$f")))
+  done
+  echo "$passed $failed $skipped"
+}
+
+cmd_test() {
+  cmd_deps
+  echo "== build (Release, warnings as errors)"
+  dotnet build Hardening.sln -c Release -warnaserror -nologo -clp:ErrorsOnly
+  local results="$ROOT/artifacts/test-results"
+  rm -rf "$results"; mkdir -p "$results"
+  echo "== test"
+  local rc=0 proj name
+  # One test project at a time, each with its own results file (a solution-wide run names .trx files by the
+  # second and can overwrite one with another).
+  for proj in tests/*.Tests/*.Tests.csproj; do
+    name=$(basename "$proj" .csproj)
+    dotnet test "$proj" -c Release --no-build --nologo \
+      --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" --results-directory "$results" \
+      --blame-hang-timeout 10m || rc=$?
+  done
+  read -r passed failed skipped < <(summarise "$results")
+  if [ $rc -ne 0 ] && [ "$failed" -eq 0 ]; then
+    echo "dotnet test exited $rc without a failed test result (a test host crashed or hung); counting it as a failure" >&2
+    failed=1
+  fi
+  echo "$passed passed, $failed failed, $skipped skipped"
+  if [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+    [ "$passed" -eq 0 ] && echo "no test passed: treating the run as failed" >&2
+    return 1
+  fi
+}
+
+cmd_pack() {
+  rm -rf "$ROOT/artifacts/packages"
+  dotnet pack Hardening.sln -c Release -warnaserror -nologo -clp:ErrorsOnly -o "$ROOT/artifacts/packages"
+  ls -1 "$ROOT/artifacts/packages"
+}
+
+cmd_bench() {
+  local filter=${1:-*}
+  [ $# -gt 0 ] && shift
+  dotnet run -c Release --project benchmarks/Hardening.Benchmarks -- --filter "$filter" "$@"
+}
+
+cmd_sample() {
+  cmd_deps
+  local pids=() tmp
+  tmp=$(mktemp -d /tmp/hardening-sample-XXXXXX)
+  cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    if [ -d "$tmp/pg" ]; then
+      if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -m fast stop >/dev/null 2>&1 || true
+      else /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -m fast stop >/dev/null 2>&1 || true; fi
+    fi
+    rm -rf "$tmp"
+  }
+  trap cleanup EXIT INT TERM
+  free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
+  if [ -z "${HARDENING_PG:-}" ]; then
+    local pgport; pgport=$(free_port)
+    local as=()
+    if [ "$(id -u)" -eq 0 ]; then chown postgres "$tmp"; as=(runuser -u postgres --); fi
+    "${as[@]}" /usr/lib/postgresql/15/bin/initdb -D "$tmp/pg" -U postgres -A trust -E UTF8 --locale=C --no-sync >/dev/null
+    "${as[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -l "$tmp/pg.log" -w \
+      -o "-c port=$pgport -c listen_addresses=127.0.0.1 -c unix_socket_directories=$tmp" start >/dev/null
+    export HARDENING_PG="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=postgres"
+    echo "sample: PostgreSQL on 127.0.0.1:$pgport"
+  fi
+  if [ -z "${HARDENING_REDIS:-}" ]; then
+    local rport; rport=$(free_port)
+    redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp" --loglevel warning &
+    pids+=($!)
+    export HARDENING_REDIS="127.0.0.1:$rport"
+    echo "sample: Redis on 127.0.0.1:$rport"
+  fi
+  local url=${HARDENING_SAMPLE_URL:-http://127.0.0.1:5080}
+  dotnet build samples/Hardening.Samples.Ats -c Release -nologo -clp:ErrorsOnly >/dev/null
+  echo "sample: ATS host listening on $url (Ctrl+C to stop)"
+  ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development} \
+    dotnet run -c Release --no-build --project samples/Hardening.Samples.Ats -- --urls "$url"
+}
+
+case "${1:-}" in
+  deps) cmd_deps ;;
+  test) cmd_test ;;
+  sample) cmd_sample ;;
+  bench) shift; cmd_bench "$@" ;;
+  pack) cmd_pack ;;
+  -h|--help|help) usage ;;
+  *) usage; exit 2 ;;
+esac

@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Hardening.Testing;
+
+/// <summary>
+/// Cleans up after servers even when the test process is killed: a detached shell waits for the owner process
+/// to exit and then runs the cleanup commands. Normal disposal runs the same cleanup sooner.
+/// </summary>
+internal static class Watchdog
+{
+    /// <summary>Starts a detached watcher that runs <paramref name="cleanupScript"/> once <paramref name="ownerPid"/> is gone.</summary>
+    public static void Arm(int ownerPid, string cleanupScript)
+    {
+        var script = $"while kill -0 {ownerPid} 2>/dev/null; do sleep 1; done; {cleanupScript}";
+        var psi = new ProcessStartInfo("setsid")
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.ArgumentList.Add("-f");
+        psi.ArgumentList.Add("bash");
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(script + " >/dev/null 2>&1 </dev/null");
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("Could not start the cleanup watchdog (setsid).");
+        p.StandardInput.Close();
+        p.WaitForExit(5000);
+    }
+
+    /// <summary>Single-quotes a value for bash.</summary>
+    public static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+}
+
+/// <summary>Free loopback ports.</summary>
+public static class FreePort
+{
+    /// <summary>Returns a TCP port on 127.0.0.1 that was free a moment ago.</summary>
+    public static int Next()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    /// <summary>True if something accepts TCP connections on 127.0.0.1:<paramref name="port"/>.</summary>
+    public static bool IsListening(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
