@@ -37,10 +37,13 @@ cmd_deps() {
   echo "deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   # Installing a server package must not start its system service; the harness starts its own servers.
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  local own_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
+  fi
   apt-get update -q >/dev/null
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-  rm -f /usr/sbin/policy-rc.d
+  [ $own_policy -eq 0 ] || rm -f /usr/sbin/policy-rc.d
   # The apt packages may have started daemons on the default ports anyway; the tests do not use them.
   echo "deps: installed ${missing[*]}"
 }
