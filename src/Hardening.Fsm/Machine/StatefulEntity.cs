@@ -1,0 +1,65 @@
+namespace Hardening.Fsm;
+
+/// <summary>
+/// Base class of entities driven by a <see cref="StateMachine{TEntity}"/>. The current state, the version and the set
+/// of visited states have no public setters: only the machine changes them, atomically with the entry effects on
+/// protected fields (declare those properties with a private setter).
+/// </summary>
+public abstract class StatefulEntity
+{
+    private readonly Lock _gate = new();
+    private volatile string _state;
+    private long _version;
+    private volatile string[] _visited;
+
+    /// <summary>Creates an entity in <paramref name="state"/> (the machine's initial state for a new entity, or the stored one when loading).</summary>
+    /// <param name="state">The current state.</param>
+    /// <param name="version">The stored version (0 for a new entity); each accepted transition adds one.</param>
+    /// <param name="visitedStates">States visited before, for history requirements (the current state counts as visited).</param>
+    protected StatefulEntity(string state, long version = 0, IEnumerable<string>? visitedStates = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(state);
+        _state = state;
+        _version = version;
+        var visited = new List<string> { state };
+        if (visitedStates is not null)
+        {
+            foreach (var s in visitedStates)
+            {
+                if (!visited.Contains(s, StringComparer.Ordinal))
+                {
+                    visited.Add(s);
+                }
+            }
+        }
+
+        _visited = [.. visited];
+    }
+
+    /// <summary>The current state.</summary>
+    public string State => _state;
+
+    /// <summary>The number of accepted transitions applied to the stored version (for optimistic concurrency and ETags).</summary>
+    public long Version => Volatile.Read(ref _version);
+
+    /// <summary>Every state this entity has been in, including the current one.</summary>
+    public IReadOnlyList<string> VisitedStates => _visited;
+
+    internal Lock Gate => _gate;
+
+    internal bool HasVisited(string state) => Array.IndexOf(_visited, state) >= 0;
+
+    /// <summary>Called by the machine while holding <see cref="Gate"/>.</summary>
+    internal long Commit(string newState)
+    {
+        if (!HasVisited(newState))
+        {
+            _visited = [.. _visited, newState];
+        }
+
+        var version = _version + 1;
+        Volatile.Write(ref _version, version);
+        _state = newState;
+        return version;
+    }
+}
