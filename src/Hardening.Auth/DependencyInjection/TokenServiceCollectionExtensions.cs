@@ -1,0 +1,98 @@
+using Hardening.Auth;
+using Hardening.Auth.Diagnostics;
+using Hardening.Auth.Tokens;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the single-use token guard and the JwtBearer hardening of Hardening.Auth.</summary>
+public static class TokenServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="TokenReplayGuard"/> (and <see cref="TokenReplayCache"/> for IdentityModel) as singletons.
+    /// Options are validated at start-up.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options; without <see cref="TokenReplayGuardOptions.RedisConnectionString"/> the store is in-process.</param>
+    /// <returns><paramref name="services"/>.</returns>
+    /// <example>
+    /// <code>
+    /// builder.Services.AddHardeningTokenReplayGuard(o => o.RedisConnectionString = builder.Configuration["Redis"]);
+    /// </code>
+    /// </example>
+    public static IServiceCollection AddHardeningTokenReplayGuard(this IServiceCollection services, Action<TokenReplayGuardOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        AddCommon(services);
+        var builder = services.AddOptions<TokenReplayGuardOptions>();
+        if (configure is not null)
+        {
+            builder.Configure(configure);
+        }
+
+        builder
+            .Validate(o => !string.IsNullOrWhiteSpace(o.KeyPrefix), "TokenReplayGuardOptions.KeyPrefix must not be empty; use a prefix such as 'hardening:jti:'.")
+            .Validate(o => o.ClockSkew >= TimeSpan.Zero && o.ClockSkew <= TimeSpan.FromDays(1), "TokenReplayGuardOptions.ClockSkew must be between 0 and 1 day (the default is 5 minutes, JwtBearer's default).")
+            .Validate(o => o.MaxInMemoryEntries >= 1, "TokenReplayGuardOptions.MaxInMemoryEntries must be at least 1.")
+            .Validate(o => o.RedisConnectionString is null || !string.IsNullOrWhiteSpace(o.RedisConnectionString), "TokenReplayGuardOptions.RedisConnectionString is blank; set 'host:port' or leave it null for the in-process store.")
+            .ValidateOnStart();
+
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<TokenReplayGuardOptions>>().Value;
+            var time = sp.GetService<TimeProvider>() ?? TimeProvider.System;
+            ITokenReplayStore store = options.RedisConnectionString is { } cs
+                ? new RedisTokenReplayStore(sp.GetRequiredService<AuthRedisConnections>().Get(cs), options.KeyPrefix)
+                : new InMemoryTokenReplayStore(options.MaxInMemoryEntries, time);
+            return new TokenReplayGuard(store, options, time, sp.GetRequiredService<AuthMetrics>(), sp.GetRequiredService<ILogger<TokenReplayGuard>>());
+        });
+        services.TryAddSingleton(sp => new TokenReplayCache(sp.GetRequiredService<TokenReplayGuard>()));
+        return services;
+    }
+
+    /// <summary>
+    /// Hardens the JwtBearer scheme <paramref name="authenticationScheme"/>: every rejected token is classified
+    /// (expired, not_yet_valid, bad_signature, bad_issuer, bad_audience, replayed, malformed, missing_claims,
+    /// store_unavailable), logged as a security event and counted; with
+    /// <see cref="JwtBearerHardeningOptions.RequireSingleUse"/> each token is also consumed once by (iss, jti).
+    /// Call it after <c>AddJwtBearer</c>; the app's own <see cref="JwtBearerEvents"/> handlers keep running.
+    /// </summary>
+    /// <param name="builder">The authentication builder.</param>
+    /// <param name="authenticationScheme">The JwtBearer scheme to harden (default <c>Bearer</c>).</param>
+    /// <param name="configure">Sets the options of this scheme.</param>
+    /// <returns><paramref name="builder"/>.</returns>
+    /// <example>
+    /// <code>
+    /// builder.Services.AddHardeningTokenReplayGuard(o => o.RedisConnectionString = redis);
+    /// builder.Services.AddAuthentication()
+    ///     .AddJwtBearer("magic-link", o => { /* issuer, audience, keys */ })
+    ///     .AddJwtBearerHardening("magic-link", o => o.RequireSingleUse = true);
+    /// </code>
+    /// </example>
+    public static AuthenticationBuilder AddJwtBearerHardening(this AuthenticationBuilder builder, string authenticationScheme = JwtBearerDefaults.AuthenticationScheme, Action<JwtBearerHardeningOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(authenticationScheme);
+        AddCommon(builder.Services);
+        var options = builder.Services.AddOptions<JwtBearerHardeningOptions>(authenticationScheme);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        builder.Services.AddSingleton<IPostConfigureOptions<JwtBearerOptions>>(sp => new JwtBearerHardeningSetup(authenticationScheme, sp));
+        return builder;
+    }
+
+    internal static void AddCommon(IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.AddLogging();
+        services.TryAddSingleton<AuthMetrics>();
+        services.TryAddSingleton<AuthRedisConnections>();
+    }
+}
