@@ -1,0 +1,183 @@
+using System.Data;
+using Npgsql;
+
+namespace Hardening.Rls.Context;
+
+/// <summary>
+/// One tenant's use of a pooled connection. Outside a transaction every command carries the context in its own
+/// round trip (context statement + command in one batch, one implicit transaction). Inside a transaction begun with
+/// <see cref="BeginTransactionAsync"/> the context travels with the first command and lasts until commit or
+/// rollback. Not thread-safe, like <see cref="NpgsqlConnection"/>.
+/// </summary>
+public sealed class TenantSession : IAsyncDisposable
+{
+    private readonly TenantDataSource _source;
+    private readonly ContextValues _values;
+    private NpgsqlTransaction? _transaction;
+    private bool _contextInTransaction;
+
+    internal TenantSession(NpgsqlConnection connection, TenantDataSource source, ContextValues values)
+    {
+        Connection = connection;
+        _source = source;
+        _values = values;
+    }
+
+    /// <summary>
+    /// The underlying connection. Commands you run on it directly (Dapper, EF Core) carry no tenant context and see
+    /// no tenant rows, unless you begin a transaction and call <see cref="ApplyContextAsync"/> first.
+    /// </summary>
+    public NpgsqlConnection Connection { get; }
+
+    /// <summary>The transaction begun by <see cref="BeginTransactionAsync"/>, or null when none is open.</summary>
+    public NpgsqlTransaction? Transaction => _transaction is { Connection: not null } ? _transaction : null;
+
+    /// <summary>The tenant id this session runs for.</summary>
+    public string TenantId => _values.Tenant;
+
+    /// <summary>Creates a command on this session's connection (execute it with the session's Execute methods).</summary>
+    /// <param name="commandText">One SQL statement; use positional (<c>$1</c>) or named parameters.</param>
+    /// <returns>The command.</returns>
+    public NpgsqlCommand CreateCommand(string commandText) => new(commandText, Connection, Transaction);
+
+    /// <summary>Begins a transaction; the context is sent with its first command and ends with it.</summary>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>The transaction (commit it; disposing the session rolls back an open one).</returns>
+    /// <exception cref="InvalidOperationException">A transaction is already open.</exception>
+    public async ValueTask<NpgsqlTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default)
+    {
+        if (Transaction is not null)
+        {
+            throw new InvalidOperationException("This tenant session already has an open transaction; commit or roll it back first.");
+        }
+
+        // Npgsql defers BEGIN and sends it with the next command, so this is not a round trip either.
+        _transaction = await Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        _contextInTransaction = false;
+        return _transaction;
+    }
+
+    /// <summary>
+    /// Sends the context on its own (one round trip) inside the open transaction, so commands run directly on
+    /// <see cref="Connection"/> by other libraries see the tenant's rows until the transaction ends.
+    /// </summary>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>A task.</returns>
+    /// <exception cref="InvalidOperationException">No transaction is open (the context would end with the statement).</exception>
+    public async Task ApplyContextAsync(CancellationToken cancellationToken = default)
+    {
+        var tx = Transaction ?? throw new InvalidOperationException("ApplyContextAsync needs an open transaction (call BeginTransactionAsync first); outside one the context would end with the statement.");
+        if (_contextInTransaction)
+        {
+            return;
+        }
+
+        await using var batch = new NpgsqlBatch(Connection, tx) { BatchCommands = { _source.CreateContextCommand(_values) } };
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        _contextInTransaction = true;
+    }
+
+    /// <summary>Executes <paramref name="command"/> for the tenant and returns its reader (one round trip when the context is sent along).</summary>
+    /// <param name="command">A command from <see cref="CreateCommand"/> (one statement; output parameters are not supported).</param>
+    /// <param name="behavior">Reader behavior (SingleResult and SingleRow are ignored while the context is prepended).</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>A reader positioned on the command's result.</returns>
+    public async Task<NpgsqlDataReader> ExecuteReaderAsync(NpgsqlCommand command, CommandBehavior behavior = CommandBehavior.Default, CancellationToken cancellationToken = default)
+    {
+        if (!NeedsContext)
+        {
+            Bind(command);
+            return await command.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false);
+        }
+
+#pragma warning disable CA2000 // The batch holds no unmanaged resources; the returned reader owns the in-flight results.
+        var batch = CreateBatch(command);
+#pragma warning restore CA2000
+        var reader = await batch.ExecuteReaderAsync(behavior & ~(CommandBehavior.SingleResult | CommandBehavior.SingleRow), cancellationToken).ConfigureAwait(false);
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        ContextSent();
+        return reader;
+    }
+
+    /// <summary>Executes <paramref name="command"/> for the tenant and returns the rows it affected.</summary>
+    /// <param name="command">A command from <see cref="CreateCommand"/>.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>Rows affected by the command.</returns>
+    public async Task<int> ExecuteNonQueryAsync(NpgsqlCommand command, CancellationToken cancellationToken = default)
+    {
+        if (!NeedsContext)
+        {
+            Bind(command);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using var batch = CreateBatch(command);
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        ContextSent();
+        return batch.BatchCommands[1].RecordsAffected;
+    }
+
+    /// <summary>Executes <paramref name="command"/> for the tenant and returns the first column of its first row, or null.</summary>
+    /// <param name="command">A command from <see cref="CreateCommand"/>.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>The value, or null when there is no row (DBNull is returned as is).</returns>
+    public async Task<object?> ExecuteScalarAsync(NpgsqlCommand command, CancellationToken cancellationToken = default)
+    {
+        await using var reader = await ExecuteReaderAsync(command, CommandBehavior.Default, cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.FieldCount > 0 ? reader.GetValue(0) : null;
+    }
+
+    /// <summary>Rolls back an open transaction and returns the connection to the pool.</summary>
+    /// <returns>A task.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (_transaction is not null)
+        {
+            await _transaction.DisposeAsync().ConfigureAwait(false);
+            _transaction = null;
+        }
+
+        await Connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private bool NeedsContext => Transaction is null || !_contextInTransaction;
+
+    private void ContextSent() => _contextInTransaction = Transaction is not null;
+
+    private void Bind(NpgsqlCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (command.Connection is not null && !ReferenceEquals(command.Connection, Connection))
+        {
+            throw new ArgumentException("The command belongs to another connection; create it with TenantSession.CreateCommand.", nameof(command));
+        }
+
+        command.Connection = Connection;
+        command.Transaction = Transaction;
+    }
+
+    private NpgsqlBatch CreateBatch(NpgsqlCommand command)
+    {
+        Bind(command);
+        if (command.CommandType != CommandType.Text)
+        {
+            throw new ArgumentException($"Only CommandType.Text is supported (got {command.CommandType}).", nameof(command));
+        }
+
+        var user = new NpgsqlBatchCommand(command.CommandText);
+        foreach (NpgsqlParameter p in command.Parameters)
+        {
+            user.Parameters.Add(p.Clone());
+        }
+
+        var batch = new NpgsqlBatch(Connection, Transaction);
+        if (command.CommandTimeout != 30)
+        {
+            batch.Timeout = command.CommandTimeout;
+        }
+
+        batch.BatchCommands.Add(_source.CreateContextCommand(_values));
+        batch.BatchCommands.Add(user);
+        return batch;
+    }
+}

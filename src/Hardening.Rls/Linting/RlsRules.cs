@@ -1,0 +1,71 @@
+namespace Hardening.Rls.Linting;
+
+/// <summary>The names of the lint rules (the <see cref="RlsFinding.Rule"/> values).</summary>
+public static class RlsRules
+{
+    /// <summary>Error: the configured application role does not exist.</summary>
+    public const string AppRoleMissing = "app_role_missing";
+
+    /// <summary>Error: a table with the tenant column has row-level security disabled.</summary>
+    public const string RlsDisabled = "rls_disabled";
+
+    /// <summary>Error: row-level security is enabled but not forced, so the owner bypasses it.</summary>
+    public const string RlsNotForced = "rls_not_forced";
+
+    /// <summary>Warning: row-level security is on but no policy exists (every query sees nothing).</summary>
+    public const string RlsWithoutPolicy = "rls_without_policy";
+
+    /// <summary>Error: a policy is always true or does not filter on the tenant column.</summary>
+    public const string PolicyAlwaysTrue = "policy_always_true";
+
+    /// <summary>Warning: a policy that allows writes has no WITH CHECK.</summary>
+    public const string PolicyMissingWithCheck = "policy_missing_with_check";
+
+    /// <summary>Warning: a policy calls a function outside a sub-select, so it runs once per row.</summary>
+    public const string PolicyPerRowEvaluation = "policy_per_row_evaluation";
+
+    /// <summary>Error: the application role is a superuser.</summary>
+    public const string AppRoleSuperuser = "app_role_superuser";
+
+    /// <summary>Error: the application role has BYPASSRLS.</summary>
+    public const string AppRoleBypassRls = "app_role_bypassrls";
+
+    /// <summary>Error: the application role owns a tenant table.</summary>
+    public const string AppRoleOwnsTenantTable = "app_role_owns_tenant_table";
+
+    /// <summary>Error: the application role is a member of a superuser, BYPASSRLS or tenant-table-owning role.</summary>
+    public const string AppRoleReachesPrivilegedRole = "app_role_reaches_privileged_role";
+
+    /// <summary>Error: TRUNCATE (which ignores policies) is granted on a tenant table to the application role or PUBLIC.</summary>
+    public const string TruncateGranted = "truncate_granted";
+
+    /// <summary>Error: REFERENCES is granted on a tenant table to the application role or PUBLIC.</summary>
+    public const string ReferencesGranted = "references_granted";
+
+    /// <summary>Error: a view over a tenant table runs as its owner (no <c>security_invoker</c>).</summary>
+    public const string ViewWithoutSecurityInvoker = "view_without_security_invoker";
+
+    /// <summary>Error: a materialized view over a tenant table (materialized views have no row-level security).</summary>
+    public const string MaterializedViewOverTenantTable = "materialized_view_over_tenant_table";
+
+    /// <summary>Error: a SECURITY DEFINER function without a pinned search_path.</summary>
+    public const string SecurityDefinerMutableSearchPath = "security_definer_mutable_search_path";
+
+    /// <summary>Warning: a SECURITY DEFINER function the application role can execute.</summary>
+    public const string SecurityDefinerExecutableByApp = "security_definer_executable_by_app";
+
+    /// <summary>Error: a unique constraint or index on a tenant table without the tenant column.</summary>
+    public const string UniqueWithoutTenantColumn = "unique_without_tenant_column";
+
+    /// <summary>Error: a foreign key between tenant tables that does not match the tenant column on both sides.</summary>
+    public const string ForeignKeyWithoutTenantColumn = "foreign_key_without_tenant_column";
+
+    /// <summary>Error: a partition of a tenant table without RLS, FORCE or a policy (reading it directly bypasses the parent's policy).</summary>
+    public const string PartitionWithoutPolicy = "partition_without_policy";
+
+    /// <summary>Error: the tenant column is nullable.</summary>
+    public const string TenantColumnNullable = "tenant_column_nullable";
+
+    /// <summary>Warning: no index starts with the tenant column.</summary>
+    public const string TenantColumnUnindexed = "tenant_column_unindexed";
+}

@@ -1,0 +1,282 @@
+using System.Text;
+
+namespace Hardening.Rls.Migrations;
+
+/// <summary>
+/// A declarative model of the tenant tables of one schema, from which <see cref="GenerateMigration"/> produces
+/// idempotent up and down SQL: the application role (not owner, not superuser, NOBYPASSRLS), a
+/// <c>STABLE PARALLEL SAFE</c> helper over <c>nullif(current_setting('app.tenant_id', true), '')</c> with a pinned
+/// <c>search_path</c>, <c>ENABLE</c> + <c>FORCE ROW LEVEL SECURITY</c>, a policy <c>TO</c> the role with
+/// <c>USING</c> and <c>WITH CHECK</c> on <c>tenant_id = (SELECT helper())</c>, <c>REVOKE TRUNCATE, REFERENCES</c>,
+/// tenant-scoped unique keys and composite foreign keys, an index on the tenant column and
+/// <c>security_invoker</c> views. The tables themselves must already exist (your schema migrations create them).
+/// </summary>
+/// <example>
+/// <code>
+/// var migration = new TenantSchema("ats_app") { AppRoleCanLogin = true }
+///     .Table("jobs")
+///     .Table("applications", t => t.References("job_id", "jobs").Unique("candidate_email"))
+///     .View("open_jobs")
+///     .GenerateMigration();
+/// File.WriteAllText("0042_rls.up.sql", migration.Up);
+/// </code>
+/// </example>
+public sealed class TenantSchema
+{
+    private static readonly string[] TenantTypes = ["uuid", "text", "bigint", "integer"];
+    private readonly List<TenantTable> _tables = [];
+    private readonly List<string> _views = [];
+
+    /// <summary>Creates a model whose policies apply to <paramref name="appRole"/>.</summary>
+    /// <param name="appRole">The role the application connects as (created NOLOGIN unless <see cref="AppRoleCanLogin"/>).</param>
+    public TenantSchema(string appRole)
+    {
+        AppRole = SqlNames.Check(appRole, "application role");
+        if (AppRole.StartsWith("pg_", StringComparison.Ordinal))
+        {
+            throw new ArgumentException("Role names starting with 'pg_' are reserved by PostgreSQL.", nameof(appRole));
+        }
+    }
+
+    /// <summary>The application role.</summary>
+    public string AppRole { get; }
+
+    /// <summary>Whether the role may log in (true) or is NOLOGIN, for use through SET ROLE or membership (false, the default).</summary>
+    public bool AppRoleCanLogin { get; init; }
+
+    /// <summary>The schema of the tables, views and helper function. Default <c>public</c>.</summary>
+    public string Schema { get; init; } = "public";
+
+    /// <summary>The tenant column of every tenant table. Default <c>tenant_id</c>.</summary>
+    public string TenantColumn { get; init; } = "tenant_id";
+
+    /// <summary>The tenant column's type: <c>uuid</c> (default), <c>text</c>, <c>bigint</c> or <c>integer</c>.</summary>
+    public string TenantType { get; init; } = "uuid";
+
+    /// <summary>The setting that carries the tenant id. Default <c>app.tenant_id</c> (as in <c>TenantDataSourceOptions</c>).</summary>
+    public string TenantSetting { get; init; } = "app.tenant_id";
+
+    /// <summary>The generated helper function. Default <c>current_tenant_id</c>.</summary>
+    public string HelperFunction { get; init; } = "current_tenant_id";
+
+    /// <summary>The name of the generated policy on each table. Default <c>tenant_isolation</c>.</summary>
+    public string PolicyName { get; init; } = "tenant_isolation";
+
+    /// <summary>Adds a tenant table.</summary>
+    /// <param name="name">The table name.</param>
+    /// <param name="configure">Declares its unique keys, references and partitions.</param>
+    /// <returns>This model.</returns>
+    public TenantSchema Table(string name, Action<TenantTable>? configure = null)
+    {
+        var table = new TenantTable(name);
+        if (_tables.Any(t => t.Name == table.Name))
+        {
+            throw new ArgumentException($"Table '{table.Name}' is declared twice.", nameof(name));
+        }
+
+        configure?.Invoke(table);
+        _tables.Add(table);
+        return this;
+    }
+
+    /// <summary>Adds a view over tenant tables: it is switched to <c>security_invoker</c> so the caller's policies apply.</summary>
+    /// <param name="name">The view name.</param>
+    /// <returns>This model.</returns>
+    public TenantSchema View(string name)
+    {
+        _views.Add(SqlNames.Check(name, "view"));
+        return this;
+    }
+
+    /// <summary>Generates the idempotent up and down SQL.</summary>
+    /// <returns>The migration.</returns>
+    /// <exception cref="ArgumentException">A name is not a plain identifier, a type is unsupported, or a reference points outside the model.</exception>
+    public RlsMigration GenerateMigration()
+    {
+        var schema = SqlNames.Check(Schema, "schema");
+        var col = SqlNames.Check(TenantColumn, "tenant column");
+        var helper = SqlNames.Check(HelperFunction, "helper function");
+        var policy = SqlNames.Check(PolicyName, "policy");
+        Context.TenantSettings.ValidateName(TenantSetting, "tenant");
+        if (!TenantTypes.Contains(TenantType))
+        {
+            throw new ArgumentException($"Tenant type '{TenantType}' is not supported; use one of {string.Join(", ", TenantTypes)}.", nameof(TenantType));
+        }
+
+        if (_tables.Count == 0)
+        {
+            throw new InvalidOperationException("The model has no tenant tables; add them with Table(name).");
+        }
+
+        var role = AppRole;
+        var fn = $"{schema}.{helper}()";
+        var cast = TenantType == "text" ? "" : "::" + TenantType;
+        var check = $"{col} = (SELECT {fn})";
+
+        // Every unique key a reference needs, plus the declared ones, once each.
+        var uniques = new List<(string Table, string[] Columns)>();
+        void AddUnique(string table, string[] columns)
+        {
+            if (!uniques.Any(u => u.Table == table && u.Columns.SequenceEqual(columns)))
+            {
+                uniques.Add((table, columns));
+            }
+        }
+
+        foreach (var t in _tables)
+        {
+            foreach (var u in t.Uniques)
+            {
+                AddUnique(t.Name, u);
+            }
+
+            foreach (var r in t.ForeignKeys)
+            {
+                if (!_tables.Any(x => x.Name == r.Target))
+                {
+                    throw new ArgumentException($"Table '{t.Name}' references '{r.Target}', which is not a tenant table of this model; composite ({col}, ...) keys need both sides declared with Table().");
+                }
+
+                AddUnique(r.Target, r.TargetColumns);
+            }
+        }
+
+        var up = new StringBuilder();
+        up.AppendLine("-- Hardening.Rls migration (up). Idempotent: running it again changes nothing. Run as one command (atomic).");
+        up.AppendLine($"""
+            DO $rls$ BEGIN
+              IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {SqlNames.Literal(role)}) THEN
+                CREATE ROLE {role} {(AppRoleCanLogin ? "LOGIN" : "NOLOGIN")} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+              END IF;
+            END $rls$;
+            ALTER ROLE {role} {(AppRoleCanLogin ? "LOGIN" : "NOLOGIN")} NOSUPERUSER NOBYPASSRLS;
+            GRANT USAGE ON SCHEMA {schema} TO {role};
+            CREATE OR REPLACE FUNCTION {fn} RETURNS {TenantType}
+              LANGUAGE sql STABLE PARALLEL SAFE SECURITY INVOKER
+              SET search_path = pg_catalog, pg_temp
+              AS $fn$ SELECT nullif(pg_catalog.current_setting({SqlNames.Literal(TenantSetting)}, true), ''){cast} $fn$;
+            REVOKE ALL ON FUNCTION {fn} FROM PUBLIC;
+            GRANT EXECUTE ON FUNCTION {fn} TO {role};
+            """);
+
+        foreach (var t in _tables)
+        {
+            var q = $"{schema}.{t.Name}";
+            var idx = SqlNames.Derived(t.Name, col, "rls_idx");
+            up.AppendLine($"""
+                ALTER TABLE {q} ALTER COLUMN {col} SET NOT NULL;
+                DO $rls$ BEGIN
+                  IF NOT EXISTS (SELECT FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                                 WHERE i.indrelid = '{q}'::regclass AND a.attname = {SqlNames.Literal(col)}) THEN
+                    CREATE INDEX {idx} ON {q} ({col});
+                  END IF;
+                END $rls$;
+                """);
+        }
+
+        foreach (var (table, columns) in uniques)
+        {
+            var q = $"{schema}.{table}";
+            var name = SqlNames.Derived([table, col, .. columns, "rls_key"]);
+            var names = string.Join(", ", new[] { col }.Concat(columns).Select(SqlNames.Literal));
+            up.AppendLine($"""
+                DO $rls$ BEGIN
+                  IF NOT EXISTS (SELECT FROM pg_catalog.pg_index i
+                                 WHERE i.indrelid = '{q}'::regclass AND i.indisunique AND i.indpred IS NULL
+                                   AND ARRAY(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY k(attnum, ord)
+                                             JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.ord)::text[]
+                                       = ARRAY[{names}]::text[]) THEN
+                    ALTER TABLE {q} ADD CONSTRAINT {name} UNIQUE ({col}, {string.Join(", ", columns)});
+                  END IF;
+                END $rls$;
+                """);
+        }
+
+        foreach (var t in _tables)
+        {
+            foreach (var r in t.ForeignKeys)
+            {
+                var q = $"{schema}.{t.Name}";
+                var name = SqlNames.Derived([t.Name, .. r.Columns, "rls_fkey"]);
+                up.AppendLine($"""
+                    DO $rls$ BEGIN
+                      IF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conrelid = '{q}'::regclass AND conname = {SqlNames.Literal(name)}) THEN
+                        ALTER TABLE {q} ADD CONSTRAINT {name} FOREIGN KEY ({col}, {string.Join(", ", r.Columns)}) REFERENCES {schema}.{r.Target} ({col}, {string.Join(", ", r.TargetColumns)});
+                      END IF;
+                    END $rls$;
+                    """);
+            }
+        }
+
+        foreach (var q in _tables.SelectMany(t => t.PartitionNames.Prepend(t.Name)).Select(n => $"{schema}.{n}"))
+        {
+            up.AppendLine($"""
+                ALTER TABLE {q} ENABLE ROW LEVEL SECURITY;
+                ALTER TABLE {q} FORCE ROW LEVEL SECURITY;
+                REVOKE TRUNCATE, REFERENCES ON {q} FROM PUBLIC, {role};
+                GRANT SELECT, INSERT, UPDATE, DELETE ON {q} TO {role};
+                DROP POLICY IF EXISTS {policy} ON {q};
+                CREATE POLICY {policy} ON {q} AS PERMISSIVE FOR ALL TO {role}
+                  USING ({check})
+                  WITH CHECK ({check});
+                """);
+        }
+
+        foreach (var v in _views)
+        {
+            up.AppendLine($"""
+                ALTER VIEW {schema}.{v} SET (security_invoker = true);
+                GRANT SELECT ON {schema}.{v} TO {role};
+                """);
+        }
+
+        var down = new StringBuilder();
+        down.AppendLine("-- Hardening.Rls migration (down). Idempotent. The role is kept; drop it yourself (REASSIGN OWNED / DROP OWNED / DROP ROLE) if nothing else uses it.");
+        foreach (var v in _views)
+        {
+            down.AppendLine($"""
+                REVOKE SELECT ON {schema}.{v} FROM {role};
+                ALTER VIEW {schema}.{v} RESET (security_invoker);
+                """);
+        }
+
+        foreach (var q in _tables.SelectMany(t => t.PartitionNames.Prepend(t.Name)).Select(n => $"{schema}.{n}"))
+        {
+            down.AppendLine($"""
+                DROP POLICY IF EXISTS {policy} ON {q};
+                ALTER TABLE {q} NO FORCE ROW LEVEL SECURITY;
+                ALTER TABLE {q} DISABLE ROW LEVEL SECURITY;
+                REVOKE SELECT, INSERT, UPDATE, DELETE ON {q} FROM {role};
+                """);
+        }
+
+        foreach (var t in _tables)
+        {
+            foreach (var r in t.ForeignKeys)
+            {
+                down.AppendLine($"ALTER TABLE {schema}.{t.Name} DROP CONSTRAINT IF EXISTS {SqlNames.Derived([t.Name, .. r.Columns, "rls_fkey"])};");
+            }
+        }
+
+        foreach (var (table, columns) in uniques)
+        {
+            down.AppendLine($"ALTER TABLE {schema}.{table} DROP CONSTRAINT IF EXISTS {SqlNames.Derived([table, col, .. columns, "rls_key"])};");
+        }
+
+        foreach (var t in _tables)
+        {
+            down.AppendLine($"DROP INDEX IF EXISTS {schema}.{SqlNames.Derived(t.Name, col, "rls_idx")};");
+        }
+
+        down.AppendLine($"""
+            DROP FUNCTION IF EXISTS {fn};
+            DO $rls$ BEGIN
+              IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {SqlNames.Literal(role)}) THEN
+                REVOKE USAGE ON SCHEMA {schema} FROM {role};
+              END IF;
+            END $rls$;
+            """);
+
+        return new RlsMigration(up.ToString(), down.ToString());
+    }
+}

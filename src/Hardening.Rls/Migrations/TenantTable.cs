@@ -1,0 +1,68 @@
+namespace Hardening.Rls.Migrations;
+
+/// <summary>A tenant table in a <see cref="TenantSchema"/>: its tenant-scoped unique keys, references and partitions.</summary>
+public sealed class TenantTable
+{
+    private readonly List<string[]> _uniques = [];
+    private readonly List<(string[] Columns, string Target, string[] TargetColumns)> _references = [];
+    private readonly List<string> _partitions = [];
+
+    internal TenantTable(string name) => Name = SqlNames.Check(name, "table");
+
+    /// <summary>The table name.</summary>
+    public string Name { get; }
+
+    internal IReadOnlyList<string[]> Uniques => _uniques;
+
+    internal IReadOnlyList<(string[] Columns, string Target, string[] TargetColumns)> ForeignKeys => _references;
+
+    internal IReadOnlyList<string> PartitionNames => _partitions;
+
+    /// <summary>Adds <c>UNIQUE (tenant_id, columns...)</c>: uniqueness per tenant, so a duplicate never reveals another tenant's row.</summary>
+    /// <param name="columns">The key columns, without the tenant column.</param>
+    /// <returns>This table.</returns>
+    public TenantTable Unique(params string[] columns)
+    {
+        _uniques.Add(CheckColumns(columns, "unique"));
+        return this;
+    }
+
+    /// <summary>
+    /// Adds the composite foreign key <c>(tenant_id, columns...) REFERENCES target (tenant_id, targetColumns...)</c>,
+    /// so a row can only point at a row of its own tenant. The target gets the matching tenant-scoped unique key.
+    /// </summary>
+    /// <param name="column">The referencing column.</param>
+    /// <param name="targetTable">The referenced tenant table (declared in the same schema model).</param>
+    /// <param name="targetColumn">The referenced column. Default <c>id</c>.</param>
+    /// <returns>This table.</returns>
+    public TenantTable References(string column, string targetTable, string targetColumn = "id")
+    {
+        _references.Add((CheckColumns([column], "foreign key"), SqlNames.Check(targetTable, "referenced table"), CheckColumns([targetColumn], "referenced")));
+        return this;
+    }
+
+    /// <summary>Declares existing partitions of this (partitioned) table: each gets RLS, FORCE and the policy too, so reading a partition directly does not bypass the policy.</summary>
+    /// <param name="partitions">Partition table names.</param>
+    /// <returns>This table.</returns>
+    public TenantTable Partitions(params string[] partitions)
+    {
+        ArgumentNullException.ThrowIfNull(partitions);
+        foreach (var p in partitions)
+        {
+            _partitions.Add(SqlNames.Check(p, "partition"));
+        }
+
+        return this;
+    }
+
+    private static string[] CheckColumns(string[] columns, string role)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        if (columns.Length == 0)
+        {
+            throw new ArgumentException($"A {role} key needs at least one column besides the tenant column.", nameof(columns));
+        }
+
+        return [.. columns.Select(c => SqlNames.Check(c, role + " column"))];
+    }
+}
