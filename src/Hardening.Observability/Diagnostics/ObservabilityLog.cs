@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace Hardening.Observability.Diagnostics;
+
+/// <summary>Security-relevant log events of this package (stable EventIds).</summary>
+internal static partial class ObservabilityLog
+{
+    [LoggerMessage(EventId = 9001, EventName = "MetricsEndpointAnonymous", Level = LogLevel.Warning,
+        Message = "The Prometheus endpoint {Path} allows anonymous scrapes (PrometheusExporterOptions.AllowAnonymous = true); anyone who can reach it can read the app's metrics.")]
+    public static partial void MetricsEndpointAnonymous(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 9002, EventName = "ScrapeRejected", Level = LogLevel.Warning,
+        Message = "A request to {Path} was rejected by the authorization hook.")]
+    public static partial void ScrapeRejected(ILogger logger, string path);
+}

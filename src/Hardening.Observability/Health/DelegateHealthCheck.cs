@@ -1,0 +1,10 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Hardening.Observability.Health;
+
+/// <summary>A readiness check from a delegate (the hooks for the Rls linter and the SSE backplane).</summary>
+internal sealed class DelegateHealthCheck(IServiceProvider services, Func<IServiceProvider, CancellationToken, Task<HealthCheckResult>> check) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        check(services, cancellationToken);
+}

@@ -1,0 +1,84 @@
+using System.Reflection;
+using System.Text.Json;
+using Hardening.Observability.Health;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Hardening.Observability;
+
+/// <summary>
+/// Writes a <see cref="HealthReport"/> as JSON: overall status, version, environment, total duration and, per check,
+/// status, duration in ms, description, error type and data. Exception messages are not written (they can carry
+/// host names and connection details); the error's type name is.
+/// </summary>
+public static class HealthResponseWriter
+{
+    private static readonly Lazy<string> EntryVersion = new(() =>
+        Assembly.GetEntryAssembly()?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? Assembly.GetEntryAssembly()?.GetName().Version?.ToString()
+        ?? "unknown");
+
+    /// <summary>Writes <paramref name="report"/> to the response as <c>application/json</c>.</summary>
+    /// <example>
+    /// <code>
+    /// app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteJsonAsync });
+    /// </code>
+    /// </example>
+    public static async Task WriteJsonAsync(HttpContext context, HealthReport report)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(report);
+        context.RequestServices.GetService<HealthStatusStore>()?.Update(report);
+        context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        await using var writer = new Utf8JsonWriter(context.Response.BodyWriter);
+        Write(writer, report, context.RequestServices);
+        await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+    }
+
+    internal static void Write(Utf8JsonWriter writer, HealthReport report, IServiceProvider services)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("status", report.Status.ToString());
+        writer.WriteString("version", services.GetService<IOptions<HardeningObservabilityOptions>>()?.Value.Readiness.Version ?? EntryVersion.Value);
+        writer.WriteString("environment", services.GetService<IHostEnvironment>()?.EnvironmentName ?? "unknown");
+        writer.WriteNumber("durationMs", Math.Round(report.TotalDuration.TotalMilliseconds, 3));
+        writer.WriteStartArray("checks");
+        foreach (var (name, entry) in report.Entries.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", name);
+            writer.WriteString("status", entry.Status.ToString());
+            writer.WriteNumber("durationMs", Math.Round(entry.Duration.TotalMilliseconds, 3));
+            if (entry.Description is not null)
+            {
+                writer.WriteString("description", entry.Description);
+            }
+
+            if (entry.Exception is not null)
+            {
+                writer.WriteString("error", entry.Exception.GetType().Name);
+            }
+
+            if (entry.Data.Count > 0)
+            {
+                writer.WriteStartObject("data");
+                foreach (var (key, value) in entry.Data)
+                {
+                    writer.WritePropertyName(key);
+                    JsonSerializer.Serialize(writer, value, value?.GetType() ?? typeof(object));
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+}
