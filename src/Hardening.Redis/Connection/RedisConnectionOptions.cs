@@ -186,6 +186,23 @@ public sealed class RedisConnectionOptions
         return copy;
     }
 
+    internal void CopyTo(RedisConnectionOptions target)
+    {
+        target._endpoints = [.. _endpoints];
+        target.User = User;
+        target.Password = Password;
+        target.Ssl = Ssl;
+        target.SslHost = SslHost;
+        target.CertificateValidation = CertificateValidation;
+        target.ConnectTimeout = ConnectTimeout;
+        target.SyncTimeout = SyncTimeout;
+        target.DefaultDatabase = DefaultDatabase;
+        target.ClientName = ClientName;
+        target.AbortConnect = AbortConnect;
+        target.ReconnectMinDelay = ReconnectMinDelay;
+        target.ReconnectMaxDelay = ReconnectMaxDelay;
+    }
+
     /// <summary>The options as a connection string, with the password redacted.</summary>
     /// <returns>The redacted connection string.</returns>
     public override string ToString()
