@@ -50,6 +50,8 @@ internal static class BCrypt
     }
 
     /// <summary>Computes the 23-byte bcrypt digest of <paramref name="key"/>.</summary>
+    /// <remarks>Fully optimised from the first call: tier-0 code would make the first hashes (and a start-up calibration) many times slower.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Hash(ReadOnlySpan<byte> key, ReadOnlySpan<byte> salt, int cost, BCryptMinor minor, Span<byte> hash)
     {
         if (salt.Length != SaltSize)
@@ -226,6 +228,7 @@ internal static class BCrypt
     }
 
     /// <summary>Encrypts the zero block chained through all of P then all of S, replacing them (one ExpandKey without data).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EncryptState(ref uint s, ref uint p)
     {
         uint l = 0, r = 0;

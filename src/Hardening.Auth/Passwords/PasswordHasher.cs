@@ -73,6 +73,9 @@ public sealed class PasswordHasher
         _dummyHash = PasswordHashFormat.Format(Scheme, Work, _currentPepperId, salt, digest[..PasswordHashFormat.DigestSize(Scheme)]);
     }
 
+    /// <summary>The hash <see cref="VerifyDummy"/> verifies against.</summary>
+    internal string DummyHash => _dummyHash;
+
     /// <summary>Whether a pepper is configured (otherwise hashes use the public domain key).</summary>
     internal bool HasPepper => _currentPepperId is not null;
 

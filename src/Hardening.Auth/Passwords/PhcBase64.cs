@@ -33,9 +33,25 @@ internal static class PhcBase64
             }
         }
 
+        // Canonical only: the unused low bits of the last character must be zero, so one value has one spelling.
+        var spareBits = (source.Length * 6) - (destination.Length * 8);
+        if (spareBits > 0 && (Value(source[^1]) & ((1 << spareBits) - 1)) != 0)
+        {
+            return false;
+        }
+
         Span<char> padded = stackalloc char[((destination.Length + 2) / 3) * 4];
         source.CopyTo(padded);
         padded[source.Length..].Fill('=');
         return Convert.TryFromBase64Chars(padded, destination, out var written) && written == destination.Length;
     }
+
+    private static int Value(char c) => c switch
+    {
+        >= 'A' and <= 'Z' => c - 'A',
+        >= 'a' and <= 'z' => c - 'a' + 26,
+        >= '0' and <= '9' => c - '0' + 52,
+        '+' => 62,
+        _ => 63,
+    };
 }

@@ -125,7 +125,7 @@ public sealed class BCryptTests
             var expected = LibXCrypt.Crypt(pw, setting);
             Assert.NotNull(expected);
             Assert.Equal(expected, Crypt(pw, setting));
-        }).Check(PropertyConfig.Create(250));
+        }).Check(PropertyConfig.Create(200));
     }
 
     [Fact]

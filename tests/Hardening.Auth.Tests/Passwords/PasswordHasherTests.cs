@@ -1,0 +1,341 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using FsCheck;
+using FsCheck.Fluent;
+using Hardening.Auth.Passwords;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Logging;
+using PasswordHasher = Hardening.Auth.Passwords.PasswordHasher;
+using PasswordHasherOptions = Hardening.Auth.Passwords.PasswordHasherOptions;
+
+namespace Hardening.Auth.Tests.Passwords;
+
+public sealed partial class PasswordHasherTests
+{
+    private const string PepperOne = "pepper-one-0123456789abcdefghij";
+    private const string PepperTwo = "pepper-two-0123456789abcdefghij";
+
+    // Pieces that stress normalisation and encoding: NUL, combining marks, compatibility forms, astral and lone surrogates.
+    private static readonly string[] Pieces =
+        ["a", "Z", "0", " ", "\0", "é", "e\u0301", "ß", "\uFB01", "\uFF21", "\U0001F600", "\uD800", "\uDC00", "中", "\u00A0", "\t", "\u01C5", "x", "$", "\u212B"];
+
+    private static readonly Gen<string> Short = Gen.Choose(0, 40).SelectMany(n => Gen.ArrayOf(Gen.Elements(Pieces), n)).Select(string.Concat);
+
+    private static readonly Gen<string> Any = Gen.OneOf(
+        Short,
+        ArbMap.Default.ArbFor<string>().Generator.Where(s => s is not null),
+        Short.SelectMany(s => Gen.Choose(73, 1500), (s, n) => s + new string('q', n) + s));
+
+    private static PasswordHasher Hasher(int cost = 4, string? pepper = null, string pepperId = "1", ILogger<PasswordHasher>? logger = null, Action<PasswordHasherOptions>? more = null)
+    {
+        var options = new PasswordHasherOptions { Cost = cost, Pepper = pepper, PepperId = pepperId };
+        more?.Invoke(options);
+        return new PasswordHasher(options, logger);
+    }
+
+    [Fact]
+    public void Hash_then_verify_round_trips_for_any_string_including_nul_and_far_past_72_bytes()
+    {
+        var hasher = Hasher(pepper: PepperOne);
+        Prop.ForAll(Any.ToArbitrary(), password =>
+            Assert.Equal(PasswordVerificationResult.Success, hasher.Verify(password, hasher.Hash(password)))).Check(PropertyConfig.Create(200));
+    }
+
+    [Fact]
+    public void Passwords_sharing_their_first_200_bytes_never_cross_verify()
+    {
+        var hasher = Hasher(pepper: PepperOne);
+        var prefix = Gen.ArrayOf(Gen.Choose(0x20, 0x7E).Select(c => (char)c), 200).Select(c => new string(c));
+        var suffix = Gen.Choose(1, 20).SelectMany(n => Gen.ArrayOf(Gen.Choose(0x21, 0x7E).Select(c => (char)c), n)).Select(c => new string(c));
+        Prop.ForAll(prefix.ToArbitrary(), suffix.ToArbitrary(), suffix.ToArbitrary(), (p, a, b) =>
+        {
+            if (a == b)
+            {
+                return;
+            }
+
+            Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify(p + b, hasher.Hash(p + a)));
+        }).Check(PropertyConfig.Create(100));
+    }
+
+    [Fact]
+    public void Any_one_character_change_fails_unless_it_is_nfkc_equivalent()
+    {
+        var hasher = Hasher();
+        var gen = Short.Where(s => s.Length > 0)
+            .SelectMany(s => Gen.Choose(0, s.Length - 1), (s, i) => (s, i))
+            .SelectMany(_ => Gen.OneOf(Gen.Elements(Pieces).Where(p => p.Length == 1).Select(p => p[0]), Gen.Choose(0, 0xFFFF).Select(c => (char)c)), (t, c) => (t.s, t.i, c));
+        Prop.ForAll(gen.ToArbitrary(), t =>
+        {
+            var changed = string.Concat(t.s.AsSpan(0, t.i), new string(t.c, 1), t.s.AsSpan(t.i + 1));
+            if (changed == t.s)
+            {
+                return;
+            }
+
+            var equivalent = PasswordPreHash.Normalize(changed) == PasswordPreHash.Normalize(t.s);
+            var expected = equivalent ? PasswordVerificationResult.Success : PasswordVerificationResult.Failed;
+            Assert.Equal(expected, hasher.Verify(changed, hasher.Hash(t.s)));
+        }).Check(PropertyConfig.Create(200));
+    }
+
+    [Fact]
+    public void Nfkc_equivalent_spellings_verify_and_nul_is_significant()
+    {
+        var hasher = Hasher();
+        Assert.Equal(PasswordVerificationResult.Success, hasher.Verify("caf\u0065\u0301", hasher.Hash("caf\u00E9")));
+        Assert.Equal(PasswordVerificationResult.Success, hasher.Verify("fi", hasher.Hash("\uFB01")));
+        Assert.Equal(PasswordVerificationResult.Success, hasher.Verify("A", hasher.Hash("\uFF21")));
+        Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify("a", hasher.Hash("a\0")));
+        Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify("a\0b", hasher.Hash("a\0c")));
+        Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify("\uFFFD", hasher.Hash("\uD800")));
+        Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify("\uD800", hasher.Hash("\uDC00")));
+    }
+
+    [Fact]
+    public void Salts_never_repeat()
+    {
+        var hasher = Hasher();
+        var hashes = Enumerable.Range(0, 200).Select(_ => hasher.Hash("same password")).ToList();
+        Assert.Equal(hashes.Count, hashes.Select(h => h.Split('$')[4]).Distinct(StringComparer.Ordinal).Count());
+    }
+
+    [Fact]
+    public void Hash_is_a_versioned_self_describing_phc_string()
+    {
+        Assert.Matches(CurrentFormat(), Hasher(cost: 5, pepper: PepperOne, pepperId: "2026-11").Hash("pw"));
+        var unpeppered = Hasher(cost: 4).Hash("pw");
+        Assert.StartsWith("$hbcrypt$v=1$c=4$", unpeppered, StringComparison.Ordinal);
+        Assert.DoesNotContain("k=", unpeppered, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"^\$hbcrypt\$v=1\$c=5,k=2026-11\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{31}$")]
+    private static partial Regex CurrentFormat();
+
+    [Fact]
+    public void Random_malformed_stored_strings_give_failed_with_a_warning_and_never_throw()
+    {
+        var logger = new ListLogger<PasswordHasher>();
+        var hasher = Hasher(pepper: PepperOne, logger: logger);
+        var chars = "$hbcrypt-pkdf2sha512v=ik,0123456789ABCabc./+ \0\uD800é".ToCharArray();
+        var garbage = Gen.Choose(0, 120).SelectMany(n => Gen.ArrayOf(Gen.Elements(chars), n)).Select(c => new string(c));
+        var prefixed = garbage.SelectMany(g => Gen.Elements("$hbcrypt$", "$hpbkdf2-sha512$", "$2b$", "$2a$05$", "$2x$05$", "AQ", "AA", "$hbcrypt$v=1$c=4,k=1$"), (g, p) => p + g);
+        Prop.ForAll(Gen.OneOf(garbage, prefixed, ArbMap.Default.ArbFor<string>().Generator.Where(s => s is not null)).ToArbitrary(), stored =>
+        {
+            logger.Entries.Clear();
+            Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify("password", stored));
+            var warning = Assert.Single(logger.Entries);
+            Assert.Equal(1101, warning.Id.Id);
+            Assert.Equal(LogLevel.Warning, warning.Level);
+            if (stored.Length >= 12)
+            {
+                Assert.DoesNotContain(stored, warning.Message, StringComparison.Ordinal);
+            }
+        }).Check(PropertyConfig.Create(300));
+    }
+
+    [Fact]
+    public void Any_mutation_of_a_valid_hash_fails()
+    {
+        var hasher = Hasher(pepper: PepperOne);
+        var valid = hasher.Hash("password");
+        var alphabet = "$=,0123456789abckivAZaz+/.-_ \0".ToCharArray();
+        var mutation = Gen.Choose(0, 3)
+            .SelectMany(_ => Gen.Choose(0, valid.Length - 1), (kind, at) => (kind, at))
+            .SelectMany(_ => Gen.Elements(alphabet), (t, c) => t.kind switch
+            {
+                0 => valid[..t.at],                                   // truncation
+                1 => valid[..t.at] + c + valid[(t.at + 1)..],         // substitution
+                2 => valid[..t.at] + c + valid[t.at..],               // insertion
+                _ => valid[..t.at] + valid[(t.at + 1)..],             // deletion
+            });
+        Prop.ForAll(mutation.Where(m => m != valid).ToArbitrary(), stored =>
+            Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify("password", stored))).Check(PropertyConfig.Create(300));
+    }
+
+    [Fact]
+    public void Rehash_is_flagged_exactly_when_cost_or_pepper_id_is_behind_the_configuration()
+    {
+        string?[] pepperIds = [null, "p1", "p2"];
+        var secrets = new Dictionary<string, string> { ["p1"] = PepperOne, ["p2"] = PepperTwo };
+        var hashers = (from cost in new[] { 4, 5, 6 }
+                       from id in pepperIds
+                       select (cost, id, hasher: Hasher(cost, id is null ? null : secrets[id], id ?? "1", more: o =>
+                       {
+                           foreach (var (otherId, secret) in secrets.Where(s => s.Key != id))
+                           {
+                               o.PreviousPeppers[otherId] = secret;
+                           }
+                       }))).ToArray();
+        var pick = Gen.Choose(0, hashers.Length - 1);
+        Prop.ForAll(pick.ToArbitrary(), pick.ToArbitrary(), Short.ToArbitrary(), (a, b, password) =>
+        {
+            var (costA, idA, writer) = hashers[a];
+            var (costB, idB, reader) = hashers[b];
+            var expected = costA < costB || idA != idB ? PasswordVerificationResult.SuccessRehashNeeded : PasswordVerificationResult.Success;
+            Assert.Equal(expected, reader.Verify(password, writer.Hash(password)));
+        }).Check(PropertyConfig.Create(150));
+    }
+
+    [Fact]
+    public void Unknown_pepper_id_fails_with_a_warning_naming_the_id()
+    {
+        var logger = new ListLogger<PasswordHasher>();
+        var stored = Hasher(pepper: PepperOne, pepperId: "retired").Hash("pw");
+        Assert.Equal(PasswordVerificationResult.Failed, Hasher(pepper: PepperTwo, pepperId: "current", logger: logger).Verify("pw", stored));
+        var entry = Assert.Single(logger.Entries);
+        Assert.Contains("'retired'", entry.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_pepper_secret_is_part_of_the_hash()
+    {
+        var stored = Hasher(pepper: PepperOne).Hash("pw");
+        Assert.Equal(PasswordVerificationResult.Failed, Hasher(pepper: PepperTwo).Verify("pw", stored));
+        Assert.Equal(PasswordVerificationResult.Failed, Hasher().Verify("pw", stored.Replace(",k=1", "", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Max_length_is_enforced_by_hash_and_verify()
+    {
+        var hasher = Hasher(more: o => o.MaxPasswordLength = 100);
+        var atLimit = new string('é', 100);
+        Assert.Equal(PasswordVerificationResult.Success, hasher.Verify(atLimit, hasher.Hash(atLimit)));
+        var error = Assert.Throws<ArgumentException>(() => hasher.Hash(atLimit + "x"));
+        Assert.Equal("password", error.ParamName);
+        Assert.Contains("101 characters", error.Message, StringComparison.Ordinal);
+        Assert.Contains("limit is 100", error.Message, StringComparison.Ordinal);
+        Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify(atLimit + "x", hasher.Hash(atLimit)));
+        Assert.Equal(4096, new PasswordHasherOptions().MaxPasswordLength);
+        Assert.Contains("limit is 4096", Assert.Throws<ArgumentException>(() => Hasher().Hash(new string('a', 4097))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Null_password_throws_and_null_or_empty_stored_hash_fails()
+    {
+        var hasher = Hasher();
+        Assert.Throws<ArgumentNullException>(() => hasher.Hash(null!));
+        Assert.Throws<ArgumentNullException>(() => hasher.Verify(null!, "x"));
+        Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify("pw", null!));
+        Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify("pw", ""));
+    }
+
+    [Fact]
+    public void Plain_bcrypt_from_libxcrypt_verifies_and_asks_for_a_rehash()
+    {
+        var hasher = Hasher();
+        foreach (var prefix in new[] { "$2a$", "$2b$", "$2y$" })
+        {
+            var stored = LibXCrypt.Crypt(Encoding.UTF8.GetBytes("pässwörd"), prefix + "04$abcdefghijklmnopqrstuu");
+            Assert.NotNull(stored);
+            Assert.Equal(PasswordVerificationResult.SuccessRehashNeeded, hasher.Verify("pässwörd", stored));
+            Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify("passwörd", stored));
+            Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify("pässwörd\0", stored));
+        }
+
+        // The 72-byte limit of plain bcrypt still applies to legacy hashes (Hash() then removes it).
+        var longOne = LibXCrypt.Crypt(Encoding.UTF8.GetBytes(new string('k', 72) + "tail"), "$2b$04$abcdefghijklmnopqrstuu");
+        Assert.Equal(PasswordVerificationResult.SuccessRehashNeeded, hasher.Verify(new string('k', 72) + "other tail", longOne!));
+    }
+
+    [Fact]
+    public void Bcrypt_2x_hashes_are_refused_with_a_clear_warning()
+    {
+        var logger = new ListLogger<PasswordHasher>();
+        var hasher = Hasher(logger: logger);
+        Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify("\u00A3", "$2x$05$/OK.fbVrR/bpIqNJ5ianF.CE5elHaaO4EbggVDjb8P19RukzXSM3e"));
+        Assert.Contains("sign-extension bug", Assert.Single(logger.Entries).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Fips_mode_uses_pbkdf2_sha512_with_the_same_rehash_rules()
+    {
+        var fips = Hasher(pepper: PepperOne, more: o => o.UseFips = true);
+        var stored = fips.Hash("pw");
+        Assert.StartsWith("$hpbkdf2-sha512$v=1$i=210000,k=1$", stored, StringComparison.Ordinal);
+        Assert.Equal(PasswordVerificationResult.Success, fips.Verify("pw", stored));
+        Assert.Equal(PasswordVerificationResult.Failed, fips.Verify("pW", stored));
+
+        var bcrypt = Hasher(pepper: PepperOne);
+        Assert.Equal(PasswordVerificationResult.SuccessRehashNeeded, bcrypt.Verify("pw", stored));
+        Assert.Equal(PasswordVerificationResult.SuccessRehashNeeded, fips.Verify("pw", bcrypt.Hash("pw")));
+        var stronger = Hasher(pepper: PepperOne, more: o => { o.UseFips = true; o.Pbkdf2Iterations = 250_000; });
+        Assert.Equal(PasswordVerificationResult.SuccessRehashNeeded, stronger.Verify("pw", stored));
+        Assert.Equal(PasswordVerificationResult.Success, fips.Verify("pw", stronger.Hash("pw")));
+    }
+
+    [Fact]
+    public void Verify_dummy_works_against_a_hash_of_the_current_configuration()
+    {
+        foreach (var fips in new[] { false, true })
+        {
+            var logger = new ListLogger<PasswordHasher>();
+            var hasher = Hasher(cost: 5, pepper: PepperOne, pepperId: "cur", logger: logger, more: o => o.UseFips = fips);
+            Assert.Null(PasswordHashFormat.TryParse(hasher.DummyHash, out var parsed));
+            Assert.Equal(fips ? PasswordScheme.Pbkdf2Sha512 : PasswordScheme.BCrypt, parsed.Scheme);
+            Assert.Equal(fips ? 210_000 : 5, parsed.Work);
+            Assert.Equal("cur", parsed.PepperId);
+            Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify("anything", hasher.DummyHash));
+            hasher.VerifyDummy("anything");
+            Assert.Empty(logger.Entries);
+        }
+    }
+
+    [Fact]
+    public void Reuse_is_detected_in_the_configured_number_of_recent_hashes()
+    {
+        var hasher = Hasher();
+        var history = Enumerable.Range(1, 6).Select(i => hasher.Hash($"old-{i}")).ToList(); // newest first
+        Assert.True(hasher.IsReused("old-1", history));
+        Assert.True(hasher.IsReused("old-5", history));
+        Assert.False(hasher.IsReused("old-6", history)); // sixth most recent: outside the default 5
+        Assert.False(hasher.IsReused("new", history));
+        Assert.True(hasher.IsReused("old-2", [null, history[1]]));
+        Assert.False(Hasher(more: o => o.HistorySize = 0).IsReused("old-1", history));
+        Assert.True(Hasher(more: o => o.HistorySize = 6).IsReused("old-6", history));
+    }
+
+    [Fact]
+    public void Calibration_returns_a_cost_in_range_and_the_minimum_for_an_impossible_target()
+    {
+        Assert.Equal(PasswordHasherOptions.MinCost, PasswordHasher.CalibrateCost(TimeSpan.FromTicks(1)));
+        Assert.InRange(PasswordHasher.CalibrateCost(TimeSpan.FromMilliseconds(5)), PasswordHasherOptions.MinCost, PasswordHasherOptions.MaxCost);
+        Assert.Throws<ArgumentOutOfRangeException>(() => PasswordHasher.CalibrateCost(TimeSpan.Zero));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PasswordHasher.CalibrateCost(TimeSpan.FromHours(1)));
+    }
+
+    [Theory]
+    [InlineData("Cost", 3)]
+    [InlineData("Cost", 21)]
+    [InlineData("Pepper", "short")]
+    [InlineData("PepperId", "has space")]
+    [InlineData("PepperId", "")]
+    [InlineData("MaxPasswordLength", 0)]
+    [InlineData("Pbkdf2Iterations", 100_000)]
+    [InlineData("HistorySize", -1)]
+    [InlineData("PreviousPeppers", "1")]
+    public void Invalid_options_are_refused_naming_the_option(string option, object value)
+    {
+        var options = new PasswordHasherOptions();
+        if (option == "PreviousPeppers")
+        {
+            options.PreviousPeppers[(string)value] = PepperTwo; // reuses the current id "1"
+        }
+        else
+        {
+            typeof(PasswordHasherOptions).GetProperty(option)!.SetValue(options, value);
+        }
+
+        var error = Assert.Throws<ArgumentException>(() => new PasswordHasher(options));
+        Assert.Contains("PasswordHasherOptions." + option, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_are_copied_when_the_hasher_is_built()
+    {
+        var options = new PasswordHasherOptions { Cost = 4 };
+        var hasher = new PasswordHasher(options);
+        options.Cost = 5;
+        Assert.StartsWith("$hbcrypt$v=1$c=4$", hasher.Hash("pw"), StringComparison.Ordinal);
+    }
+}
