@@ -10,7 +10,7 @@ internal static class LintQuery
         ),
         tt AS (
           SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS qname, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced,
-                 c.relispartition AS part, c.relowner, c.relacl, a.attnum AS tcol, a.attnotnull AS notnull
+                 c.relispartition AS part, c.relowner, c.relacl, a.attnum AS tcol, a.attnotnull AS tnotnull
           FROM pg_catalog.pg_class c
           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
           JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped
@@ -154,7 +154,7 @@ internal static class LintQuery
         UNION ALL
         SELECT 'tenant_column_nullable', qname, format('%I is nullable: rows without a tenant belong to nobody and slip past equality checks in application code.', $2),
                format('ALTER TABLE %s ALTER COLUMN %I SET NOT NULL;', qname, $2)
-        FROM tt WHERE NOT part AND NOT notnull
+        FROM tt WHERE NOT part AND NOT tnotnull
         UNION ALL
         SELECT 'tenant_column_unindexed', qname, format('No index starts with %I: every policy check scans the table.', $2),
                format('CREATE INDEX ON %s (%I);', qname, $2)
