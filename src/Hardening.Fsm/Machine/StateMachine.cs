@@ -128,12 +128,12 @@ public sealed class StateMachine<TEntity>
             return Reject(entity, RejectionReason.StaleState, state, trigger, null, actor, triggerIndex);
         }
 
-        if (string.IsNullOrWhiteSpace(actor.Id))
+        if (IsBlank(actor.Id))
         {
             return Reject(entity, RejectionReason.ActorMissing, state, trigger, null, actor, triggerIndex);
         }
 
-        if (string.IsNullOrWhiteSpace(reason))
+        if (IsBlank(reason))
         {
             return Reject(entity, RejectionReason.ReasonMissing, state, trigger, null, actor, triggerIndex);
         }
@@ -258,6 +258,25 @@ public sealed class StateMachine<TEntity>
             .ToArray();
         var effects = target.Effects.Select(e => CompileSetter(e.Field, e.Value)).ToArray();
         return new CompiledTransition(canonical[source.Name], t.Trigger, canonical[target.Name], guards, [.. target.RequiredHistory.Select(h => canonical[h])], post, effects, target.IsTerminal);
+    }
+
+    /// <summary>Null, empty or only ASCII whitespace: the same test the generated trigger makes with btrim.</summary>
+    private static bool IsBlank(string? value)
+    {
+        if (value is null)
+        {
+            return true;
+        }
+
+        foreach (var ch in value)
+        {
+            if (ch is not (' ' or '\t' or '\n' or '\v' or '\f' or '\r'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static Action<TEntity> CompileSetter(FieldDefinition field, object? value)

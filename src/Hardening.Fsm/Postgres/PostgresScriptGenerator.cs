@@ -102,15 +102,15 @@ internal static class PostgresScriptGenerator
         var rowId = "OLD." + id + "::text";
         sb.Append("CREATE OR REPLACE FUNCTION ").Append(Q(map.Schema)).Append('.').Append(Q(prefix + "update")).Append("() RETURNS trigger\n")
           .Append("LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fsm$\n")
-          .Append("DECLARE\n    v_actor text;\n    v_kind text;\n    v_reason text;\n    v_trigger text;\nBEGIN\n");
+          .Append("DECLARE\n    v_blank constant text := ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13);\n    v_actor text;\n    v_kind text;\n    v_reason text;\n    v_trigger text;\nBEGIN\n");
 
         sb.Append("    IF NEW.").Append(status).Append(" IS NOT DISTINCT FROM OLD.").Append(status).Append(" THEN\n");
         AppendProtectedCheck(sb, m, map, protectedFields, rowId, "        ");
         sb.Append("        RETURN NEW;\n    END IF;\n\n");
 
-        sb.Append("    v_actor := NULLIF(btrim(current_setting(").Append(L(map.ActorIdSetting)).Append(", true)), '');\n");
-        sb.Append("    v_kind := NULLIF(btrim(current_setting(").Append(L(map.ActorKindSetting)).Append(", true)), '');\n");
-        sb.Append("    v_reason := NULLIF(btrim(current_setting(").Append(L(map.ReasonSetting)).Append(", true)), '');\n");
+        sb.Append("    v_actor := NULLIF(btrim(current_setting(").Append(L(map.ActorIdSetting)).Append(", true), v_blank), '');\n");
+        sb.Append("    v_kind := NULLIF(btrim(current_setting(").Append(L(map.ActorKindSetting)).Append(", true), v_blank), '');\n");
+        sb.Append("    v_reason := NULLIF(btrim(current_setting(").Append(L(map.ReasonSetting)).Append(", true), v_blank), '');\n");
         sb.Append("    IF v_actor IS NULL THEN\n")
           .Append(Raise("HF005", $"{m.Name}: status change of {map.Table} row % needs the transaction-local setting {map.ActorIdSetting} (rule: audit_context)", rowId, "        "))
           .Append("    END IF;\n");

@@ -195,7 +195,7 @@ public sealed class StateMachineTests
         Assert.Equal(States.Order(StringComparer.Ordinal), m.States.Order(StringComparer.Ordinal));
         Assert.Equal([LeftCompany, Rejected, Withdrawn], m.TerminalStates.Order(StringComparer.Ordinal));
         Assert.Equal(Applied, m.InitialState);
-        Assert.Equal(17, m.Transitions.Count);
+        Assert.Equal(14, m.Transitions.Count);
         Assert.Equal(["interview", "make_offer", "reject", "withdraw"], m.PermittedTriggers(Screening));
         Assert.Equal(["has_salary"], m.Transitions.Single(t => t.From == Interview && t.Trigger == "make_offer").Guards);
     }
