@@ -271,14 +271,17 @@ internal sealed class QuantileThreshold(string histogram, double quantile, TimeS
 internal sealed class BurnRate(RatioSource ratio, double errorBudget, IReadOnlyList<(TimeSpan Long, TimeSpan Short, double Factor)> windows) : AlertCondition
 {
     public override string PromQL => string.Join("\nor\n", windows.Select(w =>
-        $"(\n  {ratio.PromQL(w.Long)} > {Number(w.Factor * errorBudget)}\nand\n  {ratio.PromQL(w.Short)} > {Number(w.Factor * errorBudget)}\n)"));
+        $"(\n  {ratio.PromQL(w.Long)} > {Number(Threshold(w.Factor))}\nand\n  {ratio.PromQL(w.Short)} > {Number(Threshold(w.Factor))}\n)"));
 
     public override IEnumerable<Signal> Signals => ratio.Signals;
 
     public override TimeSpan LongestWindow => windows.Max(w => w.Long);
 
     public override bool Evaluate(ISignalSource source) =>
-        windows.Any(w => ratio.Evaluate(source, w.Long) > w.Factor * errorBudget && ratio.Evaluate(source, w.Short) > w.Factor * errorBudget);
+        windows.Any(w => ratio.Evaluate(source, w.Long) > Threshold(w.Factor) && ratio.Evaluate(source, w.Short) > Threshold(w.Factor));
+
+    // Rounded so that 14.4 x (1 - 0.999) renders as 0.0144, not 0.014400000000000013.
+    private double Threshold(double factor) => Math.Round(factor * errorBudget, 12);
 
     public override AlertExample Example(bool firing, TimeSpan forDuration)
     {

@@ -17,14 +17,14 @@ public static class ObservabilityServiceCollectionExtensions
     /// Registers the metric presets (<see cref="IngestionTelemetry"/>, <see cref="SecurityTelemetry"/>,
     /// <see cref="TenantUsageTelemetry"/>), the <see cref="PrometheusExporter"/>, the health-status gauge, the diagnosis
     /// page and <c>AddHealthChecks()</c>. Add the dependency checks with
-    /// <see cref="AddHardeningPostgreSql"/> and <see cref="AddHardeningRedis"/>, then map the endpoints with
+    /// <see cref="AddHardeningPostgreSqlCheck"/> and <see cref="AddHardeningRedisCheck"/>, then map the endpoints with
     /// <c>MapPrometheusScrapingEndpoint</c>, <c>MapHardeningHealthChecks</c> and <c>MapHardeningDiagnostics</c>.
     /// </summary>
     /// <example>
     /// <code>
     /// builder.Services.AddHardeningObservability(o => o.Prometheus.AuthorizationPolicy = "metrics")
-    ///     .AddHardeningPostgreSql()
-    ///     .AddHardeningRedis();
+    ///     .AddHardeningPostgreSqlCheck()
+    ///     .AddHardeningRedisCheck();
     /// var app = builder.Build();
     /// app.MapPrometheusScrapingEndpoint("/metrics");
     /// app.MapHardeningHealthChecks();
@@ -44,9 +44,11 @@ public static class ObservabilityServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new PrometheusExporter(sp.GetRequiredService<IOptions<HardeningObservabilityOptions>>().Value.Prometheus, sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
-        services.TryAddSingleton<IngestionTelemetry>();
-        services.TryAddSingleton<SecurityTelemetry>();
-        services.TryAddSingleton(sp => new TenantUsageTelemetry(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IOptions<HardeningObservabilityOptions>>().Value.TenantUsage));
+
+        // The presets resolve the exporter first so that it listens before their first measurement.
+        services.TryAddSingleton(sp => new IngestionTelemetry(MeterFactoryAfterExporter(sp)));
+        services.TryAddSingleton(sp => new SecurityTelemetry(MeterFactoryAfterExporter(sp)));
+        services.TryAddSingleton(sp => new TenantUsageTelemetry(MeterFactoryAfterExporter(sp), sp.GetRequiredService<IOptions<HardeningObservabilityOptions>>().Value.TenantUsage));
         services.TryAddSingleton<HealthStatusStore>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHealthCheckPublisher, HealthStatusStore>(sp => sp.GetRequiredService<HealthStatusStore>()));
         services.TryAddSingleton<DiagnosisPage>();
@@ -58,7 +60,7 @@ public static class ObservabilityServiceCollectionExtensions
     /// Adds the PostgreSQL readiness check (<c>SELECT 1</c> with <see cref="ReadinessOptions.PostgreSqlTimeout"/>) on the
     /// app's singleton <see cref="NpgsqlDataSource"/>, which must be registered in DI. The check reports pool numbers.
     /// </summary>
-    public static IHealthChecksBuilder AddHardeningPostgreSql(this IHealthChecksBuilder builder, string name = HealthCheckNames.PostgreSql)
+    public static IHealthChecksBuilder AddHardeningPostgreSqlCheck(this IHealthChecksBuilder builder, string name = HealthCheckNames.PostgreSql)
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.Add(new HealthCheckRegistration(name, sp => new PostgreSqlHealthCheck(
@@ -68,7 +70,7 @@ public static class ObservabilityServiceCollectionExtensions
     }
 
     /// <summary>Adds the Redis readiness check (<c>PING</c> with <see cref="ReadinessOptions.RedisTimeout"/>) on the app's shared <see cref="RedisConnection"/>, which must be registered in DI.</summary>
-    public static IHealthChecksBuilder AddHardeningRedis(this IHealthChecksBuilder builder, string name = HealthCheckNames.Redis)
+    public static IHealthChecksBuilder AddHardeningRedisCheck(this IHealthChecksBuilder builder, string name = HealthCheckNames.Redis)
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.Add(new HealthCheckRegistration(name, sp => new RedisHealthCheck(
@@ -111,6 +113,12 @@ public static class ObservabilityServiceCollectionExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(check);
         return builder.Add(new HealthCheckRegistration(name, sp => new DelegateHealthCheck(sp, check), HealthStatus.Unhealthy, [HealthCheckNames.ReadyTag]));
+    }
+
+    private static System.Diagnostics.Metrics.IMeterFactory MeterFactoryAfterExporter(IServiceProvider services)
+    {
+        _ = services.GetRequiredService<PrometheusExporter>();
+        return services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
     }
 
     private static bool Validate(HardeningObservabilityOptions o)
