@@ -48,7 +48,9 @@ public sealed class FaultTests
         await using var sub = await conn.SubscribeAsync("events", m => messages.Enqueue(Encoding.UTF8.GetString(m.Payload.Span)));
         Assert.Equal(1, await conn.PublishAsync("events", "before"));
 
-        // Keep the server busy so that the commands below are certainly waiting for replies when it dies.
+        // Keep the server busy so that the commands below are certainly waiting for replies when it dies
+        // (the script is loaded first so that EVALSHA starts running at once).
+        await conn.EvaluateAsync(ConnectionTests.Sleep, [], [1L]);
         var busy = conn.EvaluateAsync(ConnectionTests.Sleep, [], [3000L]);
         var inFlight = Enumerable.Range(0, 100).Select(i => conn.IncrementAsync("counter")).ToArray();
         await Task.Delay(200);
@@ -134,72 +136,5 @@ public sealed class FaultTests
         // It fails on the reset connection, while reconnecting, or with the second connection's error; it never succeeds.
         var second = await Record.ExceptionAsync(() => conn.SetAsync("k", "v"));
         Assert.IsAssignableFrom<RedisException>(second);
-    }
-
-    /// <summary>A TCP server that answers the first command on its n-th connection with script[n] and then closes it.</summary>
-    private sealed class FakeServer : IAsyncDisposable
-    {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly string[] _script;
-        private readonly Task _accept;
-        private int _connections;
-
-        public FakeServer(params string[] script)
-        {
-            _script = script;
-            _listener.Start();
-            _accept = Task.Run(AcceptAsync);
-        }
-
-        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
-        public int Connections => Volatile.Read(ref _connections);
-
-        public async ValueTask DisposeAsync()
-        {
-            _listener.Stop();
-            try
-            {
-                await _accept;
-            }
-            catch (SocketException)
-            {
-            }
-            catch (ObjectDisposedException)
-            {
-            }
-        }
-
-        private async Task AcceptAsync()
-        {
-            while (true)
-            {
-                var client = await _listener.AcceptTcpClientAsync();
-                var index = Interlocked.Increment(ref _connections) - 1;
-                _ = Task.Run(async () =>
-                {
-                    using (client)
-                    {
-                        var stream = client.GetStream();
-                        var buffer = new byte[4096];
-                        if (await stream.ReadAsync(buffer) == 0)
-                        {
-                            return;
-                        }
-
-                        var reply = _script[Math.Min(index, _script.Length - 1)];
-                        await stream.WriteAsync(Encoding.ASCII.GetBytes(reply));
-                        if (index == _script.Length - 1)
-                        {
-                            // The last scripted connection stays open and keeps answering the same way.
-                            while (await stream.ReadAsync(buffer) > 0)
-                            {
-                                await stream.WriteAsync(Encoding.ASCII.GetBytes(reply));
-                            }
-                        }
-                    }
-                });
-            }
-        }
     }
 }
