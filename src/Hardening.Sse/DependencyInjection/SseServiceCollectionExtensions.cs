@@ -1,0 +1,110 @@
+using Hardening.Sse;
+using Hardening.Sse.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers Hardening.Sse.</summary>
+public static class SseServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="SsePublisher"/> and the event store: in memory (one instance) unless
+    /// <see cref="SseOptions.RedisConnectionString"/> is set, then Redis (many instances). Options are validated at start-up.
+    /// Then map endpoints with <c>app.MapServerSentEvents("/events/{**stream}", ...)</c>.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Adjusts the options; optional.</param>
+    /// <returns>The service collection.</returns>
+    /// <example>
+    /// <code>
+    /// builder.Services.AddHardeningSse(o =&gt;
+    /// {
+    ///     o.RedisConnectionString = builder.Configuration["Redis"]; // null: single instance, in memory
+    ///     o.RetentionCount = 5_000;
+    /// });
+    /// </code>
+    /// </example>
+    public static IServiceCollection AddHardeningSse(this IServiceCollection services, Action<SseOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var builder = services.AddOptions<SseOptions>();
+        if (configure is not null)
+        {
+            builder.Configure(configure);
+        }
+
+        builder.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SseOptions>, SseOptionsValidator>());
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<SseMetrics>();
+        services.TryAddSingleton<ISseStore>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<SseOptions>>();
+            var time = sp.GetRequiredService<TimeProvider>();
+            return options.Value.RedisConnectionString is { Length: > 0 }
+                ? new RedisSseStore(options, time, sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance)
+                : new InMemorySseStore(options, time);
+        });
+        services.TryAddSingleton(sp => new SsePublisher(sp.GetRequiredService<ISseStore>(), sp.GetRequiredService<SseMetrics>(), sp.GetRequiredService<IOptions<SseOptions>>()));
+        return services;
+    }
+}
+
+/// <summary>Rejects options that would lose events or memory silently.</summary>
+internal sealed class SseOptionsValidator : IValidateOptions<SseOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SseOptions options)
+    {
+        var errors = new List<string>();
+        if (options.RetentionCount < 1)
+        {
+            errors.Add($"SseOptions.RetentionCount is {options.RetentionCount}; it must be at least 1 (events kept per stream for replay).");
+        }
+
+        if (options.RetentionAge <= TimeSpan.Zero)
+        {
+            errors.Add($"SseOptions.RetentionAge is {options.RetentionAge}; it must be positive.");
+        }
+
+        if (options.IdleStreamExpiry < options.RetentionAge)
+        {
+            errors.Add($"SseOptions.IdleStreamExpiry ({options.IdleStreamExpiry}) is shorter than RetentionAge ({options.RetentionAge}); idle streams would lose events that should still be replayable.");
+        }
+
+        if (options.HeartbeatInterval < TimeSpan.FromMilliseconds(100) || options.HeartbeatInterval > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"SseOptions.HeartbeatInterval is {options.HeartbeatInterval}; use between 100 ms and 10 minutes (proxies close idle connections after about a minute).");
+        }
+
+        if (options.ReconnectionInterval < TimeSpan.Zero || options.ReconnectionInterval > TimeSpan.FromHours(1))
+        {
+            errors.Add($"SseOptions.ReconnectionInterval is {options.ReconnectionInterval}; use between 0 and 1 hour.");
+        }
+
+        if (options.SubscriberQueueCapacity < 1)
+        {
+            errors.Add($"SseOptions.SubscriberQueueCapacity is {options.SubscriberQueueCapacity}; it must be at least 1.");
+        }
+
+        if (options.ReplayBatchSize < 1 || options.ReplayBatchSize > 10_000)
+        {
+            errors.Add($"SseOptions.ReplayBatchSize is {options.ReplayBatchSize}; use between 1 and 10,000.");
+        }
+
+        if (options.MaxDataLength < 1)
+        {
+            errors.Add($"SseOptions.MaxDataLength is {options.MaxDataLength}; it must be at least 1.");
+        }
+
+        if (string.IsNullOrEmpty(options.RedisKeyPrefix) || options.RedisKeyPrefix.AsSpan().IndexOfAny("{}*?[] \r\n") >= 0)
+        {
+            errors.Add($"SseOptions.RedisKeyPrefix '{options.RedisKeyPrefix}' must be non-empty without spaces, braces or glob characters, e.g. 'sse:'.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
