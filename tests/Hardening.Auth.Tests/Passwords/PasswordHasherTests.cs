@@ -134,6 +134,54 @@ public sealed partial class PasswordHasherTests
         }).Check(PropertyConfig.Create(300));
     }
 
+    [Theory]
+    [InlineData("v=1", "v=2", "newer than this library")]
+    [InlineData("v=1", "v=0", "version field")]
+    [InlineData("c=4", "c=3", "outside 4..20")]
+    [InlineData("c=4", "c=21", "outside 4..20")]
+    [InlineData("c=4", "c=04", "not a number")]
+    [InlineData(",k=1", ",k=bad id", "pepper id is not")]
+    [InlineData(",k=1", ",k=1,k=1", "parameter field")]
+    [InlineData("c=4,k=1", "k=1,c=4", "unexpected parameter")]
+    [InlineData("$hbcrypt$", "$hargon2$", "unknown format")]
+    [InlineData("$hbcrypt$", "$hpbkdf2-sha512$", "unexpected parameter 'c'")]
+    public void Malformed_hashes_fail_with_a_warning_naming_the_problem(string find, string replace, string problem)
+    {
+        var logger = new ListLogger<PasswordHasher>();
+        var hasher = Hasher(pepper: PepperOne, logger: logger);
+        var stored = hasher.Hash("pw").Replace(find, replace, StringComparison.Ordinal);
+        Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify("pw", stored));
+        var entry = Assert.Single(logger.Entries);
+        Assert.Equal(1101, entry.Id.Id);
+        Assert.Contains(problem, entry.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("truncated", "six '$'-separated fields")]
+    [InlineData("non-canonical salt", "salt is not 22 characters")]
+    [InlineData("short digest", "digest is not 31 characters")]
+    [InlineData("bcrypt cost 31", "above the supported maximum 20")]
+    [InlineData("identity v3 with 20M iterations", "20000000 iterations")]
+    [InlineData("too long", "longer than 1024 characters")]
+    public void Hostile_or_damaged_hashes_fail_closed_with_the_reason(string kind, string problem)
+    {
+        var logger = new ListLogger<PasswordHasher>();
+        var hasher = Hasher(logger: logger);
+        var valid = hasher.Hash("pw");
+        var parts = valid.Split('$');
+        var stored = kind switch
+        {
+            "truncated" => valid[..valid.LastIndexOf('$')],
+            "non-canonical salt" => string.Join('$', parts[..4]) + "$" + parts[4][..21] + "B$" + parts[5],
+            "short digest" => valid[..^1],
+            "bcrypt cost 31" => "$2b$31$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBui",
+            "identity v3 with 20M iterations" => Convert.ToBase64String([0x01, 0, 0, 0, 2, 0x01, 0x31, 0x2D, 0x00, 0, 0, 0, 16, .. new byte[48]]),
+            _ => new string('A', 1025),
+        };
+        Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify("pw", stored));
+        Assert.Contains(problem, Assert.Single(logger.Entries).Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Any_mutation_of_a_valid_hash_fails()
     {
