@@ -147,9 +147,11 @@ public sealed class TenantSchema
             DO $rls$ BEGIN
               IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {SqlNames.Literal(role)}) THEN
                 CREATE ROLE {role} {(AppRoleCanLogin ? "LOGIN" : "NOLOGIN")} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+              ELSIF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {SqlNames.Literal(role)}
+                            AND (rolsuper OR rolbypassrls OR rolcanlogin <> {(AppRoleCanLogin ? "true" : "false")})) THEN
+                ALTER ROLE {role} {(AppRoleCanLogin ? "LOGIN" : "NOLOGIN")} NOSUPERUSER NOBYPASSRLS;
               END IF;
             END $rls$;
-            ALTER ROLE {role} {(AppRoleCanLogin ? "LOGIN" : "NOLOGIN")} NOSUPERUSER NOBYPASSRLS;
             GRANT USAGE ON SCHEMA {schema} TO {role};
             CREATE OR REPLACE FUNCTION {fn} RETURNS {TenantType}
               LANGUAGE sql STABLE PARALLEL SAFE SECURITY INVOKER

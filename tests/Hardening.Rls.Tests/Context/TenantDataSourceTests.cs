@@ -5,28 +5,37 @@ using Npgsql;
 
 namespace Hardening.Rls.Tests.Context;
 
-public sealed class TenantDataSourceTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IAsyncLifetime
+public sealed class TenantDataSourceTests(TenantDataSourceTests.ContextDatabase fixture) : IClassFixture<TenantDataSourceTests.ContextDatabase>
 {
     private static readonly Guid TenantA = Guid.NewGuid();
     private static readonly Guid TenantB = Guid.NewGuid();
-    private string _db = "";
+    private readonly string _db = fixture.Database;
+    private readonly PostgresServer _server = fixture.Server;
 
-    public async Task InitializeAsync()
+    public sealed class ContextDatabase : IAsyncLifetime
     {
-        _db = await AtsDatabase.CreateAsync(postgres.Server, "rls_ctx", PostgresServer.AppRole);
-        await postgres.Server.ExecuteAsync($"""
-            INSERT INTO jobs (tenant_id, id, title) VALUES ('{TenantA}', gen_random_uuid(), 'a1'), ('{TenantA}', gen_random_uuid(), 'a2'),
-                                                           ('{TenantB}', gen_random_uuid(), 'b1');
-            """, _db);
-    }
+        public PostgresServer Server { get; private set; } = null!;
 
-    public Task DisposeAsync() => Task.CompletedTask;
+        public string Database { get; private set; } = "";
+
+        public async Task InitializeAsync()
+        {
+            Server = await PostgresServer.Shared;
+            Database = await AtsDatabase.CreateAsync(Server, "rls_ctx", PostgresServer.AppRole);
+            await Server.ExecuteAsync($"""
+                INSERT INTO jobs (tenant_id, id, title) VALUES ('{TenantA}', gen_random_uuid(), 'a1'), ('{TenantA}', gen_random_uuid(), 'a2'),
+                                                               ('{TenantB}', gen_random_uuid(), 'b1');
+                """, Database);
+        }
+
+        public Task DisposeAsync() => Task.CompletedTask;
+    }
 
     [Fact]
     public async Task A_single_statement_request_is_exactly_one_network_round_trip()
     {
-        await using var proxy = RoundTripProxy.Start(postgres.Server.Host, postgres.Server.Port);
-        await using var ds = AtsDatabase.AppDataSource(postgres.Server, _db, b => { b.Port = proxy.Port; b.MaxPoolSize = 1; });
+        await using var proxy = RoundTripProxy.Start(_server.Host, _server.Port);
+        await using var ds = AtsDatabase.AppDataSource(_server, _db, b => { b.Port = proxy.Port; b.MaxPoolSize = 1; });
         var tenantDb = new TenantDataSource(ds);
 
         async Task<long> CountAsync()
@@ -49,8 +58,8 @@ public sealed class TenantDataSourceTests(PostgresFixture postgres) : IClassFixt
     public async Task The_proxy_counts_the_naive_form_as_four_round_trips()
     {
         // Shows the counter can tell the difference: BEGIN, set_config, query, COMMIT as separate statements.
-        await using var proxy = RoundTripProxy.Start(postgres.Server.Host, postgres.Server.Port);
-        await using var ds = AtsDatabase.AppDataSource(postgres.Server, _db, b => { b.Port = proxy.Port; b.MaxPoolSize = 1; });
+        await using var proxy = RoundTripProxy.Start(_server.Host, _server.Port);
+        await using var ds = AtsDatabase.AppDataSource(_server, _db, b => { b.Port = proxy.Port; b.MaxPoolSize = 1; });
         async Task NaiveAsync()
         {
             await using var conn = await ds.OpenConnectionAsync();
@@ -69,8 +78,8 @@ public sealed class TenantDataSourceTests(PostgresFixture postgres) : IClassFixt
     [Fact]
     public async Task In_a_transaction_the_context_travels_with_the_first_command_and_ends_with_the_commit()
     {
-        await using var proxy = RoundTripProxy.Start(postgres.Server.Host, postgres.Server.Port);
-        await using var ds = AtsDatabase.AppDataSource(postgres.Server, _db, b => { b.Port = proxy.Port; b.MaxPoolSize = 1; });
+        await using var proxy = RoundTripProxy.Start(_server.Host, _server.Port);
+        await using var ds = AtsDatabase.AppDataSource(_server, _db, b => { b.Port = proxy.Port; b.MaxPoolSize = 1; });
         var tenantDb = new TenantDataSource(ds);
         await using (var warm = await tenantDb.OpenSessionAsync(new TenantContext(TenantA.ToString())))
         {
@@ -104,7 +113,7 @@ public sealed class TenantDataSourceTests(PostgresFixture postgres) : IClassFixt
     [Fact]
     public async Task Outside_a_transaction_every_command_carries_the_context_and_nothing_outlives_it()
     {
-        await using var ds = AtsDatabase.AppDataSource(postgres.Server, _db, b => b.MaxPoolSize = 1);
+        await using var ds = AtsDatabase.AppDataSource(_server, _db, b => b.MaxPoolSize = 1);
         var tenantDb = new TenantDataSource(ds);
         await using var session = await tenantDb.OpenSessionAsync(new TenantContext(TenantB.ToString(), "user-7", ["recruiter", "admin"]));
         await using var cmd = session.CreateCommand("SELECT current_setting('app.tenant_id') || '|' || current_setting('app.user_id') || '|' || current_setting('app.roles') || '|' || (SELECT count(*) FROM jobs)");
@@ -117,7 +126,7 @@ public sealed class TenantDataSourceTests(PostgresFixture postgres) : IClassFixt
     [Fact]
     public async Task Writes_report_the_rows_they_affected_and_named_parameters_work()
     {
-        await using var ds = AtsDatabase.AppDataSource(postgres.Server, _db);
+        await using var ds = AtsDatabase.AppDataSource(_server, _db);
         var tenantDb = new TenantDataSource(ds);
         var tenant = Guid.NewGuid();
         await using var session = await tenantDb.OpenSessionAsync(new TenantContext(tenant.ToString()));
@@ -139,7 +148,7 @@ public sealed class TenantDataSourceTests(PostgresFixture postgres) : IClassFixt
     [Fact]
     public async Task Using_it_without_a_tenant_throws()
     {
-        await using var ds = AtsDatabase.AppDataSource(postgres.Server, _db);
+        await using var ds = AtsDatabase.AppDataSource(_server, _db);
         var tenantDb = new TenantDataSource(ds);
         await Assert.ThrowsAsync<MissingTenantException>(async () => await tenantDb.OpenSessionAsync(new NoTenant()));
         Assert.Throws<MissingTenantException>(() => new TenantContext(""));
@@ -149,7 +158,7 @@ public sealed class TenantDataSourceTests(PostgresFixture postgres) : IClassFixt
     [Fact]
     public void Multiplexing_is_refused_with_a_message_that_says_so()
     {
-        using var ds = NpgsqlDataSource.Create(postgres.Server.ForDatabase(_db, PostgresServer.AppRole) + ";Multiplexing=true");
+        using var ds = NpgsqlDataSource.Create(_server.ForDatabase(_db, PostgresServer.AppRole) + ";Multiplexing=true");
         var e = Assert.Throws<ArgumentException>(() => new TenantDataSource(ds));
         Assert.Contains("Multiplexing", e.Message, StringComparison.Ordinal);
     }
@@ -157,13 +166,13 @@ public sealed class TenantDataSourceTests(PostgresFixture postgres) : IClassFixt
     [Fact]
     public void No_reset_on_close_is_logged_as_a_warning()
     {
-        using var ds = NpgsqlDataSource.Create(postgres.Server.ForDatabase(_db, PostgresServer.AppRole) + ";No Reset On Close=true");
+        using var ds = NpgsqlDataSource.Create(_server.ForDatabase(_db, PostgresServer.AppRole) + ";No Reset On Close=true");
         var logger = new ListLogger<TenantDataSource>();
         _ = new TenantDataSource(ds, logger: logger);
         Assert.Contains(logger.Entries, e => e.Level == LogLevel.Warning && e.EventId.Id == 6102);
 
         var quiet = new ListLogger<TenantDataSource>();
-        using var normal = NpgsqlDataSource.Create(postgres.Server.ForDatabase(_db, PostgresServer.AppRole));
+        using var normal = NpgsqlDataSource.Create(_server.ForDatabase(_db, PostgresServer.AppRole));
         _ = new TenantDataSource(normal, logger: quiet);
         Assert.Empty(quiet.Entries);
     }
@@ -171,7 +180,7 @@ public sealed class TenantDataSourceTests(PostgresFixture postgres) : IClassFixt
     [Fact]
     public void The_context_is_one_parameterised_set_config_statement()
     {
-        using var ds = NpgsqlDataSource.Create(postgres.Server.ForDatabase(_db, PostgresServer.AppRole));
+        using var ds = NpgsqlDataSource.Create(_server.ForDatabase(_db, PostgresServer.AppRole));
         var tenantDb = new TenantDataSource(ds);
         Assert.Equal("SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true), set_config('app.roles', $3, true)", tenantDb.ContextStatement);
     }

@@ -7,10 +7,11 @@ using Npgsql;
 
 namespace Hardening.Rls.Tests.Linting;
 
-public sealed class RlsLinterTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IAsyncLifetime
+public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<LintDatabaseFixture>
 {
-    private readonly string _role = AtsDatabase.UniqueRole("lint_app");
-    private string _db = "";
+    private readonly string _role = fixture.Role;
+    private readonly string _db = fixture.Database;
+    private readonly PostgresServer _server = fixture.Server;
 
     // Each fixture breaks exactly one rule of a clean, generated schema; {app} is the application role.
     public static TheoryData<string, string> Fixtures => new()
@@ -38,10 +39,6 @@ public sealed class RlsLinterTests(PostgresFixture postgres) : IClassFixture<Pos
         { RlsRules.TenantColumnUnindexed, "DROP INDEX notes_tenant_id_rls_idx" },
     };
 
-    public async Task InitializeAsync() => _db = await AtsDatabase.CreateAsync(postgres.Server, "rls_lint", _role);
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     [Fact]
     public async Task The_generated_migration_lints_clean()
     {
@@ -61,7 +58,7 @@ public sealed class RlsLinterTests(PostgresFixture postgres) : IClassFixture<Pos
     [MemberData(nameof(Fixtures))]
     public async Task Each_broken_rule_is_reported_and_only_that_one(string rule, string sql)
     {
-        await using var ds = NpgsqlDataSource.Create(postgres.Server.ForDatabase(_db));
+        await using var ds = NpgsqlDataSource.Create(_server.ForDatabase(_db));
         await using var conn = await ds.OpenConnectionAsync();
         await using var tx = await conn.BeginTransactionAsync();
         await using (var cmd = new NpgsqlCommand(sql.Replace("{app}", _role, StringComparison.Ordinal), conn, tx))
@@ -82,7 +79,7 @@ public sealed class RlsLinterTests(PostgresFixture postgres) : IClassFixture<Pos
     public async Task Remediation_sql_fixes_what_it_reports()
     {
         // Break three rules, run the remediation the linter suggests, and lint clean again (all inside a rolled-back transaction).
-        await using var ds = NpgsqlDataSource.Create(postgres.Server.ForDatabase(_db));
+        await using var ds = NpgsqlDataSource.Create(_server.ForDatabase(_db));
         await using var conn = await ds.OpenConnectionAsync();
         await using var tx = await conn.BeginTransactionAsync();
         await using (var cmd = new NpgsqlCommand($"ALTER TABLE jobs NO FORCE ROW LEVEL SECURITY; GRANT TRUNCATE ON jobs TO {_role}; ALTER VIEW open_jobs RESET (security_invoker)", conn, tx))
@@ -106,7 +103,7 @@ public sealed class RlsLinterTests(PostgresFixture postgres) : IClassFixture<Pos
     [Fact]
     public async Task A_missing_app_role_is_an_error()
     {
-        await using var ds = NpgsqlDataSource.Create(postgres.Server.ForDatabase(_db));
+        await using var ds = NpgsqlDataSource.Create(_server.ForDatabase(_db));
         var report = await new RlsLinter(new RlsLintOptions { AppRole = "no_such_role_here" }).LintAsync(ds);
         Assert.Equal(RlsRules.AppRoleMissing, Assert.Single(report.Findings).Rule);
     }
@@ -125,7 +122,7 @@ public sealed class RlsLinterTests(PostgresFixture postgres) : IClassFixture<Pos
         var meterFactory = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         var linter = new RlsLinter(new RlsLintOptions { AppRole = _role }, meterFactory);
         using var recorder = new MetricRecorder(RlsTelemetry.MeterName, meterFactory.Create(new System.Diagnostics.Metrics.MeterOptions(RlsTelemetry.MeterName)));
-        await using var ds = NpgsqlDataSource.Create(postgres.Server.ForDatabase(_db));
+        await using var ds = NpgsqlDataSource.Create(_server.ForDatabase(_db));
         await using var conn = await ds.OpenConnectionAsync();
         await using var tx = await conn.BeginTransactionAsync();
         await using (var cmd = new NpgsqlCommand("ALTER TABLE jobs NO FORCE ROW LEVEL SECURITY; DROP INDEX notes_tenant_id_rls_idx; DROP POLICY tenant_isolation ON notes", conn, tx))
@@ -151,12 +148,12 @@ public sealed class RlsLinterTests(PostgresFixture postgres) : IClassFixture<Pos
     [Fact]
     public async Task The_readiness_health_check_fails_closed_on_errors_and_passes_when_clean()
     {
-        await using var sp = BuildServices(postgres.Server.ForDatabase(_db));
+        await using var sp = BuildServices(_server.ForDatabase(_db));
         var health = sp.GetRequiredService<HealthCheckService>();
         var clean = await health.CheckHealthAsync(r => r.Tags.Contains("ready"));
         Assert.Equal(HealthStatus.Healthy, clean.Status);
 
-        await postgres.Server.ExecuteAsync($"GRANT TRUNCATE ON applications TO {_role}", _db);
+        await _server.ExecuteAsync($"GRANT TRUNCATE ON applications TO {_role}", _db);
         try
         {
             var broken = await health.CheckHealthAsync(r => r.Tags.Contains("ready"));
@@ -165,7 +162,7 @@ public sealed class RlsLinterTests(PostgresFixture postgres) : IClassFixture<Pos
         }
         finally
         {
-            await postgres.Server.ExecuteAsync($"REVOKE TRUNCATE ON applications FROM {_role}", _db);
+            await _server.ExecuteAsync($"REVOKE TRUNCATE ON applications FROM {_role}", _db);
         }
 
         await using var unreachable = BuildServices("Host=127.0.0.1;Port=1;Username=x;Timeout=2");
@@ -176,12 +173,12 @@ public sealed class RlsLinterTests(PostgresFixture postgres) : IClassFixture<Pos
     [Fact]
     public async Task The_command_line_exits_zero_when_clean_one_on_errors_two_on_bad_input()
     {
-        var cs = postgres.Server.ForDatabase(_db);
+        var cs = _server.ForDatabase(_db);
         var (code, output, _) = await RunCliAsync("--connection", cs, "--app-role", _role);
         Assert.Equal(0, code);
         Assert.Contains("0 error(s), 0 warning(s).", output, StringComparison.Ordinal);
 
-        await postgres.Server.ExecuteAsync("ALTER TABLE events_b NO FORCE ROW LEVEL SECURITY", _db);
+        await _server.ExecuteAsync("ALTER TABLE events_b NO FORCE ROW LEVEL SECURITY", _db);
         try
         {
             (code, output, _) = await RunCliAsync("--connection", cs, "--app-role", _role);
@@ -194,7 +191,7 @@ public sealed class RlsLinterTests(PostgresFixture postgres) : IClassFixture<Pos
         }
         finally
         {
-            await postgres.Server.ExecuteAsync("ALTER TABLE events_b FORCE ROW LEVEL SECURITY", _db);
+            await _server.ExecuteAsync("ALTER TABLE events_b FORCE ROW LEVEL SECURITY", _db);
         }
 
         string err;
@@ -228,7 +225,7 @@ public sealed class RlsLinterTests(PostgresFixture postgres) : IClassFixture<Pos
 
     private async Task<RlsLintReport> LintAsync()
     {
-        await using var ds = NpgsqlDataSource.Create(postgres.Server.ForDatabase(_db));
+        await using var ds = NpgsqlDataSource.Create(_server.ForDatabase(_db));
         return await new RlsLinter(new RlsLintOptions { AppRole = _role }).LintAsync(ds);
     }
 }
