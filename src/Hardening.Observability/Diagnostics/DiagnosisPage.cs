@@ -22,7 +22,6 @@ internal sealed class DiagnosisPage
     private readonly DiagnosticsOptions _options;
     private readonly TimeProvider _time;
     private readonly Lock _sampleGate = new();
-    private DateTimeOffset _lastSample = DateTimeOffset.MinValue;
 
     public DiagnosisPage(PrometheusExporter exporter, HealthCheckService health, HealthStatusStore status, IOptions<HardeningObservabilityOptions> options, TimeProvider time)
     {
@@ -42,18 +41,11 @@ internal sealed class DiagnosisPage
 
     public MetricQuery Query { get; }
 
-    /// <summary>Samples every rule signal and every histogram's buckets (at most once a second).</summary>
+    /// <summary>Samples every rule signal and every histogram's buckets.</summary>
     public void Sample()
     {
         lock (_sampleGate)
         {
-            var now = _time.GetUtcNow();
-            if (now - _lastSample < TimeSpan.FromSeconds(1))
-            {
-                return;
-            }
-
-            _lastSample = now;
             var families = _exporter.Collect();
             var signals = Rules.Where(r => r.Condition is not null).SelectMany(r => r.Condition!.Signals)
                 .Concat(families.Where(f => f.Kind == MetricKind.Histogram).Select(HistogramSignal));

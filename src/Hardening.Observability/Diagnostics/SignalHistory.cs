@@ -42,6 +42,12 @@ internal sealed class SignalHistory(TimeProvider time) : ISignalSource
         var sample = new Sample(time.GetUtcNow(), values);
         lock (_gate)
         {
+            // Samples less than a second apart replace each other, so frequent page loads cannot flood the history.
+            if (_fine.Count > 0 && sample.At - _fine[^1].At < TimeSpan.FromSeconds(1))
+            {
+                _fine.RemoveAt(_fine.Count - 1);
+            }
+
             _fine.Add(sample);
             _fine.RemoveAll(s => sample.At - s.At > FineRetention);
             if (_coarse.Count == 0 || sample.At - _coarse[^1].At >= CoarseStep)

@@ -12,8 +12,8 @@ namespace Hardening.Observability.Health;
 /// </summary>
 internal sealed class PostgreSqlHealthCheck(NpgsqlDataSource dataSource, IOptions<HardeningObservabilityOptions> options, PrometheusExporter exporter) : IHealthCheck
 {
-    private readonly Selector _idle = new("db_client_connection_count", new LabelMatcher("db_client_connection_state", "idle"));
-    private readonly Selector _used = new("db_client_connection_count", new LabelMatcher("db_client_connection_state", "used"));
+    private readonly Selector _idle = new("db_client_connection_count_value", new LabelMatcher("db_client_connection_state", "idle"));
+    private readonly Selector _used = new("db_client_connection_count_value", new LabelMatcher("db_client_connection_state", "used"));
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

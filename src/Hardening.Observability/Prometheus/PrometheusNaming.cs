@@ -30,6 +30,13 @@ internal static class PrometheusNaming
             result += "_" + suffix;
         }
 
+        // Histogram sample suffixes on another type would clash with histogram series (promtool rejects them),
+        // e.g. Npgsql's up-down counter db.client.connection.count.
+        if (!monotonicCounter && (result.EndsWith("_count", StringComparison.Ordinal) || result.EndsWith("_sum", StringComparison.Ordinal) || result.EndsWith("_bucket", StringComparison.Ordinal)))
+        {
+            result += "_value";
+        }
+
         if (monotonicCounter)
         {
             if (result.EndsWith("_total", StringComparison.Ordinal))

@@ -254,8 +254,14 @@ public sealed class PrometheusExporterTests
             await client.GetStringAsync("/jobs");
         }
 
-        var samples = Exposition.Parse(await client.GetStringAsync("/metrics"))
-            .Where(s => s.Name == "http_server_request_duration_seconds_count").ToList();
+        // The server records a request's duration after the response is sent: wait until the last /jobs is in.
+        List<Sample> samples = [];
+        for (var i = 0; i < 100 && samples.SingleOrDefault(s => s.Label("http_route") == "/jobs")?.Value != 3; i++)
+        {
+            await Task.Delay(20);
+            samples = [.. Exposition.Parse(await client.GetStringAsync("/metrics")).Where(s => s.Name == "http_server_request_duration_seconds_count")];
+        }
+
         Assert.Equal(3, samples.Single(s => s.Label("http_route") == "/jobs").Value);
         Assert.Equal(3, samples.Sum(s => s.Value));
     }

@@ -17,6 +17,8 @@ public sealed class PrometheusNamingTests
     [InlineData("request.duration", "ms", true, false, "request_duration_milliseconds_total")]
     [InlineData("weird-name..x", null, false, true, "weird_name_x")]
     [InlineData("9lives", null, false, true, "_9lives")]
+    [InlineData("db.client.connection.count", "{connection}", false, true, "db_client_connection_count_value")]
+    [InlineData("jobs.count", "{job}", true, false, "jobs_count_total")]
     public void Otel_names_map_to_prometheus_names(string name, string? unit, bool counter, bool gauge, string expected) =>
         Assert.Equal(expected, PrometheusNaming.MetricName(name, unit, counter, gauge));
 
