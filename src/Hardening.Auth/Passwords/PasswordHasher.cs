@@ -34,6 +34,7 @@ public sealed class PasswordHasher
     private readonly PasswordHasherOptions _options;
     private readonly string? _currentPepperId;
     private readonly byte[] _currentKey;
+    private readonly byte[] _domainKey = PasswordPreHash.DomainKey.ToArray();
     private readonly FrozenDictionary<string, byte[]> _previousKeys;
     private readonly ILogger _logger;
     private readonly string _dummyHash;
@@ -60,7 +61,7 @@ public sealed class PasswordHasher
         }
         else
         {
-            _currentKey = PasswordPreHash.DomainKey.ToArray();
+            _currentKey = _domainKey;
         }
 
         _previousKeys = _options.PreviousPeppers.ToFrozenDictionary(kv => kv.Key, kv => Encoding.UTF8.GetBytes(kv.Value), StringComparer.Ordinal);
@@ -270,7 +271,7 @@ public sealed class PasswordHasher
         byte[] key;
         if (parsed.PepperId is null)
         {
-            key = _currentPepperId is null ? _currentKey : PasswordPreHash.DomainKey.ToArray();
+            key = _domainKey;
         }
         else if (string.Equals(parsed.PepperId, _currentPepperId, StringComparison.Ordinal))
         {
