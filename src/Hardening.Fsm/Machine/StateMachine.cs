@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
 using System.Linq.Expressions;
 using Microsoft.Extensions.Logging;
 using System.Diagnostics.Metrics;
@@ -14,9 +15,8 @@ namespace Hardening.Fsm;
 public sealed class StateMachine<TEntity>
     where TEntity : StatefulEntity
 {
-    private readonly FrozenDictionary<string, int> _triggers;
     private readonly FrozenDictionary<string, CompiledState> _states;
-    private readonly bool[] _triggerTouchesProtected;
+    private readonly FrozenDictionary<string, bool> _triggerTouchesProtected;
     private readonly ITransitionAuditSink[] _sinks;
     private readonly TimeProvider _time;
     private readonly ILogger? _logger;
@@ -33,31 +33,32 @@ public sealed class StateMachine<TEntity>
         _entityId = b.EntityId;
         _metrics = new TransitionMetrics(b.Name, meterFactory);
 
-        var triggerNames = b.States.SelectMany(s => s.Transitions.Select(t => t.Trigger)).Distinct(StringComparer.Ordinal).ToArray();
-        _triggers = triggerNames.Select((t, i) => KeyValuePair.Create(t, i)).ToFrozenDictionary(StringComparer.Ordinal);
         var canonical = b.States.ToDictionary(s => s.Name, s => s.Name, StringComparer.Ordinal);
         _globalInvariants = [.. b.GlobalInvariants.Select(i => (i.Name, ConditionCompiler.Compile<TEntity>(i.Condition)))];
 
         var compiled = new Dictionary<string, CompiledState>(StringComparer.Ordinal);
-        _triggerTouchesProtected = new bool[triggerNames.Length];
         foreach (var s in b.States)
         {
-            var byTrigger = new CompiledTransition?[triggerNames.Length];
+            var invariants = s.Invariants.Select(i => (i.Name, ConditionCompiler.Compile<TEntity>(i.Condition))).Concat(_globalInvariants).ToArray();
+            compiled[s.Name] = new CompiledState(this, canonical[s.Name], s.IsTerminal, invariants);
+        }
+
+        var touchesProtected = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var s in b.States)
+        {
+            var transitions = new List<CompiledTransition>();
             foreach (var t in s.Transitions)
             {
                 var target = b.States.First(x => string.Equals(x.Name, t.Target, StringComparison.Ordinal));
-                var index = _triggers[t.Trigger];
-                byTrigger[index] = Compile(b, s, t, target, canonical);
-                if (target.Effects.Any(e => e.Field.IsProtected))
-                {
-                    _triggerTouchesProtected[index] = true;
-                }
+                transitions.Add(Compile(b, s, t, target, canonical, compiled[target.Name]));
+                touchesProtected[t.Trigger] = touchesProtected.GetValueOrDefault(t.Trigger) || target.Effects.Any(e => e.Field.IsProtected);
             }
 
-            var invariants = s.Invariants.Select(i => (i.Name, ConditionCompiler.Compile<TEntity>(i.Condition))).Concat(_globalInvariants).ToArray();
-            compiled[s.Name] = new CompiledState(s.Name, s.IsTerminal, byTrigger, invariants);
+            compiled[s.Name].Triggers = [.. transitions.Select(t => t.Trigger)];
+            compiled[s.Name].Transitions = [.. transitions];
         }
 
+        _triggerTouchesProtected = touchesProtected.ToFrozenDictionary(StringComparer.Ordinal);
         _states = compiled.ToFrozenDictionary(StringComparer.Ordinal);
 
         Model = new MachineModel
@@ -114,91 +115,85 @@ public sealed class StateMachine<TEntity>
         ArgumentNullException.ThrowIfNull(trigger);
         ArgumentNullException.ThrowIfNull(expectedState);
 
-        if (!_triggers.TryGetValue(trigger, out var triggerIndex))
+        while (true)
         {
-            triggerIndex = -1;
-        }
-
-        // Version first, then state: Commit writes them in the same order, so a match of both under the lock means
-        // nothing committed in between.
-        var version = entity.Version;
-        var state = entity.State;
-        if (!string.Equals(state, expectedState, StringComparison.Ordinal))
-        {
-            return Reject(entity, RejectionReason.StaleState, state, trigger, null, actor, triggerIndex);
-        }
-
-        if (IsBlank(actor.Id))
-        {
-            return Reject(entity, RejectionReason.ActorMissing, state, trigger, null, actor, triggerIndex);
-        }
-
-        if (IsBlank(reason))
-        {
-            return Reject(entity, RejectionReason.ReasonMissing, state, trigger, null, actor, triggerIndex);
-        }
-
-        if (triggerIndex < 0 || !_states.TryGetValue(state, out var current))
-        {
-            return Reject(entity, RejectionReason.NotPermitted, state, trigger, null, actor, triggerIndex);
-        }
-
-        var transition = current.ByTrigger[triggerIndex];
-        if (transition is null)
-        {
-            return Reject(entity, current.IsTerminal ? RejectionReason.Terminal : RejectionReason.NotPermitted, state, trigger, null, actor, triggerIndex);
-        }
-
-        TransitionRecord record;
-        lock (entity.Gate)
-        {
-            // Compare-and-swap: the state seen above must still be current when the transition commits.
-            if (entity.Version != version || !ReferenceEquals(entity.State, state))
+            // Decisions are made without the lock on a seqlock snapshot; only an accepted transition locks, and it
+            // commits only if nothing committed since the snapshot (compare-and-swap), otherwise it decides again.
+            var seq = entity.BeginRead();
+            var version = entity.Version;
+            var state = entity.State;
+            if (!string.Equals(state, expectedState, StringComparison.Ordinal))
             {
-                return Reject(entity, RejectionReason.StaleState, entity.State, trigger, null, actor, triggerIndex);
+                return Reject(entity, RejectionReason.StaleState, state, trigger, null, actor);
             }
 
-            foreach (var (name, holds) in transition.Guards)
+            if (IsBlank(actor.Id))
             {
-                if (!holds(entity))
+                return Reject(entity, RejectionReason.ActorMissing, state, trigger, null, actor);
+            }
+
+            if (IsBlank(reason))
+            {
+                return Reject(entity, RejectionReason.ReasonMissing, state, trigger, null, actor);
+            }
+
+            var current = StateOf(entity, state);
+            if (current is null)
+            {
+                return Reject(entity, RejectionReason.NotPermitted, state, trigger, null, actor);
+            }
+
+            var transition = current.Find(trigger);
+            if (transition is null)
+            {
+                return Reject(entity, current.IsTerminal ? RejectionReason.Terminal : RejectionReason.NotPermitted, state, trigger, null, actor);
+            }
+
+            var failure = Evaluate(transition, entity, out var detail);
+            if (failure != RejectionReason.None)
+            {
+                if (entity.Unchanged(seq))
                 {
-                    return Reject(entity, RejectionReason.GuardFailed, state, trigger, name, actor, triggerIndex);
+                    return Reject(entity, failure, state, trigger, detail, actor);
+                }
+
+                continue;
+            }
+
+            TransitionRecord record;
+            lock (entity.Gate)
+            {
+                if (!entity.Unchanged(seq))
+                {
+                    continue;
+                }
+
+                record = new TransitionRecord(Name, _entityId(entity), transition.From, transition.To, transition.Trigger, actor, reason, _time.GetUtcNow(), transition.TargetIsTerminal, version + 1);
+                foreach (var sink in _sinks)
+                {
+                    sink.Write(record);
+                }
+
+                entity.BeginWrite();
+                try
+                {
+                    foreach (var effect in transition.Effects)
+                    {
+                        effect(entity);
+                    }
+
+                    entity.Commit(transition.To);
+                    entity.StateCache = transition.Target;
+                }
+                finally
+                {
+                    entity.EndWrite();
                 }
             }
 
-            foreach (var required in transition.RequiredHistory)
-            {
-                if (!entity.HasVisited(required))
-                {
-                    return Reject(entity, RejectionReason.HistoryMissing, state, trigger, required, actor, triggerIndex);
-                }
-            }
-
-            // Invariants of the target state with the entry effects folded in: checked before anything changes.
-            foreach (var (name, holds) in transition.PostInvariants)
-            {
-                if (!holds(entity))
-                {
-                    return Reject(entity, RejectionReason.InvariantWouldBreak, state, trigger, name, actor, triggerIndex);
-                }
-            }
-
-            record = new TransitionRecord(Name, _entityId(entity), transition.From, transition.To, transition.Trigger, actor, reason, _time.GetUtcNow(), transition.TargetIsTerminal, version + 1);
-            foreach (var sink in _sinks)
-            {
-                sink.Write(record);
-            }
-
-            foreach (var effect in transition.Effects)
-            {
-                effect(entity);
-            }
-
-            entity.Commit(transition.To);
+            _metrics.Record(RejectionReason.None);
+            return TransitionResult.Accept(record);
         }
-
-        _metrics.Record(RejectionReason.None);
-        return TransitionResult.Accept(record);
     }
 
     /// <summary>
@@ -242,7 +237,7 @@ public sealed class StateMachine<TEntity>
         return PostgresScriptGenerator.Generate(Model, mapping);
     }
 
-    private static CompiledTransition Compile(StateMachineBuilder<TEntity> b, StateConfiguration<TEntity> source, TransitionConfiguration<TEntity> t, StateConfiguration<TEntity> target, Dictionary<string, string> canonical)
+    private static CompiledTransition Compile(StateMachineBuilder<TEntity> b, StateConfiguration<TEntity> source, TransitionConfiguration<TEntity> t, StateConfiguration<TEntity> target, Dictionary<string, string> canonical, CompiledState compiledTarget)
     {
         var guards = t.Guards.Select(g => (g.Name, g.Predicate ?? ConditionCompiler.Compile<TEntity>(g.Condition!))).ToArray();
         var known = new Dictionary<FieldDefinition, object?>();
@@ -257,7 +252,60 @@ public sealed class StateMachine<TEntity>
             .Select(i => (i.Name, ConditionCompiler.Compile<TEntity>(i.Condition)))
             .ToArray();
         var effects = target.Effects.Select(e => CompileSetter(e.Field, e.Value)).ToArray();
-        return new CompiledTransition(canonical[source.Name], t.Trigger, canonical[target.Name], guards, [.. target.RequiredHistory.Select(h => canonical[h])], post, effects, target.IsTerminal);
+        return new CompiledTransition(canonical[source.Name], t.Trigger, canonical[target.Name], guards, [.. target.RequiredHistory.Select(h => canonical[h])], post, effects, target.IsTerminal, compiledTarget);
+    }
+
+    private static RejectionReason Evaluate(CompiledTransition transition, TEntity entity, out string? detail)
+    {
+        foreach (var (name, holds) in transition.Guards)
+        {
+            if (!holds(entity))
+            {
+                detail = name;
+                return RejectionReason.GuardFailed;
+            }
+        }
+
+        foreach (var required in transition.RequiredHistory)
+        {
+            if (!entity.HasVisited(required))
+            {
+                detail = required;
+                return RejectionReason.HistoryMissing;
+            }
+        }
+
+        // Invariants of the target state with the entry effects folded in: checked before anything changes.
+        foreach (var (name, holds) in transition.PostInvariants)
+        {
+            if (!holds(entity))
+            {
+                detail = name;
+                return RejectionReason.InvariantWouldBreak;
+            }
+        }
+
+        detail = null;
+        return RejectionReason.None;
+    }
+
+    private CompiledState? StateOf(TEntity entity, string state)
+    {
+        var cached = entity.StateCache;
+        if (cached is not null && ReferenceEquals(cached.Owner, this) && ReferenceEquals(cached.Name, state))
+        {
+            // Owner is this machine, so the entry is one of its CompiledStates.
+            return Unsafe.As<CompiledState>(cached);
+        }
+
+        if (!_states.TryGetValue(state, out var found))
+        {
+            return null;
+        }
+
+        // Benign race: concurrent writers store equally valid values; readers check name and owner by reference.
+        entity.StateCache = found;
+        return found;
     }
 
     /// <summary>Null, empty or only ASCII whitespace: the same test the generated trigger makes with btrim.</summary>
@@ -266,6 +314,11 @@ public sealed class StateMachine<TEntity>
         if (value is null)
         {
             return true;
+        }
+
+        if (value.Length > 0 && value[0] > ' ')
+        {
+            return false;
         }
 
         foreach (var ch in value)
@@ -286,10 +339,10 @@ public sealed class StateMachine<TEntity>
         return Expression.Lambda<Action<TEntity>>(assign, p).Compile();
     }
 
-    private TransitionResult Reject(TEntity entity, RejectionReason reason, string state, string trigger, string? detail, Actor actor, int triggerIndex)
+    private TransitionResult Reject(TEntity entity, RejectionReason reason, string state, string trigger, string? detail, Actor actor)
     {
         _metrics.Record(reason);
-        if (triggerIndex >= 0 && _logger is not null && _triggerTouchesProtected[triggerIndex] && _logger.IsEnabled(LogLevel.Warning))
+        if (_logger is not null && _triggerTouchesProtected.TryGetValue(trigger, out var touches) && touches && _logger.IsEnabled(LogLevel.Warning))
         {
             FsmLog.ProtectedTransitionRejected(_logger, Name, _entityId(entity), state, trigger, reason, Actor.KindName(actor.Kind), actor.Id);
         }
@@ -297,7 +350,32 @@ public sealed class StateMachine<TEntity>
         return TransitionResult.Reject(reason, state, trigger, detail);
     }
 
-    private sealed record CompiledState(string Name, bool IsTerminal, CompiledTransition?[] ByTrigger, (string Name, Func<TEntity, bool> Holds)[] Invariants);
+    private sealed class CompiledState(StateMachine<TEntity> owner, string name, bool isTerminal, (string Name, Func<TEntity, bool> Holds)[] invariants)
+        : MachineStateCache(owner, name)
+    {
+        public bool IsTerminal { get; } = isTerminal;
+
+        public (string Name, Func<TEntity, bool> Holds)[] Invariants { get; } = invariants;
+
+        // Parallel arrays; a state has a handful of triggers, so a scan beats hashing.
+        public string[] Triggers { get; set; } = [];
+
+        public CompiledTransition[] Transitions { get; set; } = [];
+
+        public CompiledTransition? Find(string trigger)
+        {
+            var triggers = Triggers;
+            for (var i = 0; i < triggers.Length; i++)
+            {
+                if (ReferenceEquals(triggers[i], trigger) || string.Equals(triggers[i], trigger, StringComparison.Ordinal))
+                {
+                    return Transitions[i];
+                }
+            }
+
+            return null;
+        }
+    }
 
     private sealed record CompiledTransition(
         string From,
@@ -307,5 +385,6 @@ public sealed class StateMachine<TEntity>
         string[] RequiredHistory,
         (string Name, Func<TEntity, bool> Holds)[] PostInvariants,
         Action<TEntity>[] Effects,
-        bool TargetIsTerminal);
+        bool TargetIsTerminal,
+        CompiledState Target);
 }

@@ -10,6 +10,7 @@ public abstract class StatefulEntity
     private readonly Lock _gate = new();
     private volatile string _state;
     private long _version;
+    private int _seq;
     private volatile string[] _visited;
 
     /// <summary>Creates an entity in <paramref name="state"/> (the machine's initial state for a new entity, or the stored one when loading).</summary>
@@ -47,6 +48,45 @@ public abstract class StatefulEntity
 
     internal Lock Gate => _gate;
 
+    /// <summary>The machine's compiled view of the current state (a benign cache: checked by reference before use).</summary>
+    internal MachineStateCache? StateCache { get; set; }
+
+    /// <summary>
+    /// Seqlock for lock-free rejections: odd while a transition is being applied. Readers that saw an even value and
+    /// see the same value after their checks read a consistent entity.
+    /// </summary>
+    internal int BeginRead()
+    {
+        var spin = default(SpinWait);
+        while (true)
+        {
+            var seq = Volatile.Read(ref _seq);
+            if ((seq & 1) == 0)
+            {
+                return seq;
+            }
+
+            spin.SpinOnce();
+        }
+    }
+
+    internal bool Unchanged(int seq)
+    {
+        // x86/x64 never reorder loads with loads; elsewhere a full fence keeps the checks' reads before this one.
+        if (!MachineStateCache.TotalStoreOrder)
+        {
+            Interlocked.MemoryBarrier();
+        }
+
+        return Volatile.Read(ref _seq) == seq;
+    }
+
+    /// <summary>Called by the machine while holding <see cref="Gate"/>, before the entry effects.</summary>
+    internal void BeginWrite() => Interlocked.Increment(ref _seq);
+
+    /// <summary>Called by the machine while holding <see cref="Gate"/>, after <see cref="Commit"/>.</summary>
+    internal void EndWrite() => Interlocked.Increment(ref _seq);
+
     internal bool HasVisited(string state) => Array.IndexOf(_visited, state) >= 0;
 
     /// <summary>Called by the machine while holding <see cref="Gate"/>.</summary>
@@ -62,4 +102,15 @@ public abstract class StatefulEntity
         _state = newState;
         return version;
     }
+}
+
+/// <summary>Non-generic base of a machine's compiled state, so the entity's cache needs no generic type check.</summary>
+internal abstract class MachineStateCache(object owner, string name)
+{
+    public static readonly bool TotalStoreOrder =
+        System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture is System.Runtime.InteropServices.Architecture.X64 or System.Runtime.InteropServices.Architecture.X86;
+
+    public object Owner { get; } = owner;
+
+    public string Name { get; } = name;
 }
