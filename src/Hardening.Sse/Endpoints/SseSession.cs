@@ -86,9 +86,14 @@ internal sealed class SseSession : ISseListener
         await using var subscription = await _store.SubscribeAsync(_stream, this, cancellationToken).ConfigureAwait(false);
         using var heartbeat = _time.CreateTimer(static s => ((SseSession)s!).Signal(Kind.Heartbeat), this, _options.HeartbeatInterval, _options.HeartbeatInterval);
 
-        // Headers and the retry hint go out at once; the replay follows.
         output.Write(SseFrames.Retry(_options.ReconnectionInterval));
-        await FlushAsync(output, cancellationToken).ConfigureAwait(false);
+        if (lastEventId is not null)
+        {
+            // A resuming client sees the connection open at once; the replay follows. A new client sees it open
+            // only once its starting point is fixed, so an event published after "open" is never before that point.
+            await FlushAsync(output, cancellationToken).ConfigureAwait(false);
+        }
+
         await StartAsync(output, lastEventId, start, cancellationToken).ConfigureAwait(false);
         await FlushAsync(output, cancellationToken).ConfigureAwait(false);
 
@@ -104,6 +109,12 @@ internal sealed class SseSession : ISseListener
                         break;
                     case Kind.Heartbeat:
                         output.Write(SseFrames.Heartbeat);
+                        if (_store.LiveDeliveryMayDrop)
+                        {
+                            // Bounds the delay of an event whose notification was lost and that no later event reveals.
+                            await FillAsync(output, long.MaxValue, cancellationToken).ConfigureAwait(false);
+                        }
+
                         break;
                     case Kind.CatchUp:
                         await FillAsync(output, long.MaxValue, cancellationToken).ConfigureAwait(false);

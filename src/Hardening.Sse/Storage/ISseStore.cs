@@ -6,6 +6,9 @@ namespace Hardening.Sse.Storage;
 /// </summary>
 internal interface ISseStore : IAsyncDisposable
 {
+    /// <summary>True when live notifications can be lost without a gap to show it (pub/sub); readers then also poll the log on each heartbeat.</summary>
+    bool LiveDeliveryMayDrop { get; }
+
     /// <summary>Assigns the next sequence of <paramref name="stream"/>, appends the event and notifies listeners, atomically.</summary>
     Task<SseEvent> AppendAsync(string stream, string eventType, string data, CancellationToken cancellationToken);
 

@@ -12,6 +12,8 @@ internal sealed class InMemorySseStore(IOptions<SseOptions> options, TimeProvide
     private readonly ConcurrentDictionary<string, StreamLog> _streams = new(StringComparer.Ordinal);
     private readonly SseOptions _options = options.Value;
 
+    public bool LiveDeliveryMayDrop => false;
+
     public Task<SseEvent> AppendAsync(string stream, string eventType, string data, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

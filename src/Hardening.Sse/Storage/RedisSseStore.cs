@@ -42,7 +42,7 @@ internal sealed class RedisSseStore : ISseStore
         """;
 
     // KEYS: meta, log. ARGV: new epoch, type, data, now ms, maxlen, min ts ms, channel, idle expiry ms.
-    private static readonly RedisScript AppendScript = new(TrimByAge + """
+    private static readonly RedisScript AppendScript = new(TrimByAge + "\n" + """
         local meta, log = KEYS[1], KEYS[2]
         local epoch = ensure_epoch(meta, log, ARGV[1])
         local seq = redis.call('HINCRBY', meta, 'seq', 1)
@@ -55,7 +55,7 @@ internal sealed class RedisSseStore : ISseStore
         """);
 
     // KEYS: meta, log. ARGV: new epoch, after sequence, max count, idle expiry ms, min ts ms.
-    private static readonly RedisScript ReadScript = new(TrimByAge + """
+    private static readonly RedisScript ReadScript = new(TrimByAge + "\n" + """
         local meta, log = KEYS[1], KEYS[2]
         local epoch = ensure_epoch(meta, log, ARGV[1])
         redis.call('PEXPIRE', meta, ARGV[4], 'NX')
@@ -95,6 +95,9 @@ internal sealed class RedisSseStore : ISseStore
         _channelPrefix = _options.RedisKeyPrefix + "n:";
         _redis.StateChanged += OnStateChanged;
     }
+
+    // A pub/sub message lost on the subscriber connection shows as a gap only when the next event arrives.
+    public bool LiveDeliveryMayDrop => true;
 
     public async Task<SseEvent> AppendAsync(string stream, string eventType, string data, CancellationToken cancellationToken)
     {

@@ -209,6 +209,8 @@ public sealed class SseDeliveryPropertyTests
 
     private sealed class SlowReadStore(ISseStore inner) : ISseStore
     {
+        public bool LiveDeliveryMayDrop => false;
+
         public Task<SseEvent> AppendAsync(string stream, string eventType, string data, CancellationToken cancellationToken) => inner.AppendAsync(stream, eventType, data, cancellationToken);
 
         public async Task<SseHistory> ReadAsync(string stream, long afterSequence, int maxCount, CancellationToken cancellationToken)

@@ -99,6 +99,8 @@ public sealed class SseSessionTests
 
     private sealed class RacingStore(ISseStore inner, Func<Task> onRead, int maxRaces) : ISseStore, ISseListener
     {
+        public bool LiveDeliveryMayDrop => false;
+
         private int _races;
         private ISseListener? _listener;
 

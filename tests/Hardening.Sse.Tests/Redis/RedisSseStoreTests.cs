@@ -1,0 +1,134 @@
+using System.Text.Json;
+using Hardening.Redis;
+using Hardening.Sse.Tests.Support;
+
+namespace Hardening.Sse.Tests.Redis;
+
+/// <summary>The Redis store against the harness's real redis-server; each test uses its own key prefix.</summary>
+public sealed class RedisSseStoreTests(RedisFixture redis) : IClassFixture<RedisFixture>
+{
+    private readonly string _prefix = $"t{Guid.NewGuid():N}:";
+
+    [Fact]
+    public async Task Stream_entry_ids_are_derived_from_the_sequence()
+    {
+        await using var host = await StartAsync();
+        var events = new List<SseEvent>();
+        for (var i = 0; i < 3; i++)
+        {
+            events.Add(await host.Publisher.PublishAsync("tenant-1/apps", "changed", $"{{\"n\":{i}}}"));
+        }
+
+        Assert.Equal([1L, 2, 3], events.Select(e => e.Sequence));
+        Assert.Single(events.Select(e => e.Epoch).Distinct());
+        await using var raw = await RedisConnection.ConnectAsync(redis.ConnectionString);
+        var entries = await raw.StreamRangeAsync($"{_prefix}{{tenant-1/apps}}:log");
+        Assert.Equal(["1-0", "2-0", "3-0"], entries.Select(e => e.Id));
+        var meta = await raw.ExecuteAsync("HGET", [$"{_prefix}{{tenant-1/apps}}:meta", "epoch"]);
+        Assert.Equal(events[0].Epoch, meta.AsString());
+    }
+
+    [Fact]
+    public async Task Replay_after_last_event_id_comes_from_redis_with_data_intact()
+    {
+        await using var host = await StartAsync();
+        var events = new List<SseEvent>();
+        for (var i = 0; i < 5; i++)
+        {
+            events.Add(await host.Publisher.PublishAsync("s", "changed", $"line {i}\nsecond line é 😀"));
+        }
+
+        await using var c = await host.ConnectAsync("s", events[1].Id.ToString());
+        var items = await c.WaitForCountAsync(3);
+        Assert.Equal(events.Skip(2).Select(e => e.Id.ToString()), items.Select(i => i.EventId));
+        Assert.Equal(events.Skip(2).Select(e => e.Data), items.Select(i => i.Data));
+    }
+
+    [Fact]
+    public async Task Maxlen_trimming_keeps_at_least_the_retention_and_older_ids_get_a_reset()
+    {
+        await using var host = await StartAsync(o => o.RetentionCount = 10);
+        var first = await host.Publisher.PublishAsync("s", "e", "x");
+        for (var i = 0; i < 399; i++)
+        {
+            await host.Publisher.PublishAsync("s", "e", "x");
+        }
+
+        await using var raw = await RedisConnection.ConnectAsync(redis.ConnectionString);
+        var length = (await raw.ExecuteAsync("XLEN", [$"{_prefix}{{s}}:log"])).AsInt64();
+        Assert.InRange(length, 10, 399);
+
+        await using var c = await host.ConnectAsync("s", first.Id.ToString());
+        var items = await c.WaitForCountAsync(1);
+        Assert.Equal("reset", items[0].EventType);
+        Assert.Equal($"{first.Epoch}-400", items[0].EventId);
+    }
+
+    [Fact]
+    public async Task Epoch_changes_when_the_history_is_lost_and_old_ids_get_a_reset()
+    {
+        await using var host = await StartAsync();
+        var before = await host.Publisher.PublishAsync("s", "e", "1");
+        await host.Publisher.PublishAsync("s", "e", "2");
+        await using (var raw = await RedisConnection.ConnectAsync(redis.ConnectionString))
+        {
+            await raw.DeleteAsync($"{_prefix}{{s}}:meta");
+            await raw.DeleteAsync($"{_prefix}{{s}}:log");
+        }
+
+        var after = await host.Publisher.PublishAsync("s", "e", "3");
+        Assert.NotEqual(before.Epoch, after.Epoch);
+        Assert.Equal(1, after.Sequence);
+
+        await using var c = await host.ConnectAsync("s", before.Id.ToString());
+        var items = await c.WaitForCountAsync(1);
+        Assert.Equal("reset", items[0].EventType);
+        Assert.Equal("epoch", JsonDocument.Parse(items[0].Data).RootElement.GetProperty("reason").GetString());
+        Assert.Equal(after.Id.ToString(), items[0].EventId);
+    }
+
+    [Fact]
+    public async Task Two_instances_share_one_order_with_concurrent_publishers_on_both()
+    {
+        await using var a = await StartAsync();
+        await using var b = await StartAsync();
+        await using var onB = await b.ConnectAsync("shared");
+        await using var onA = await a.ConnectAsync("shared");
+        await onB.WaitUntilAsync(_ => onB.LastEventId is not null);
+        await onA.WaitUntilAsync(_ => onA.LastEventId is not null);
+
+        const int PerPublisher = 60;
+        var publishers = new[] { a, a, b, b }.Select((h, n) => Task.Run(async () =>
+        {
+            var mine = new List<SseEvent>();
+            for (var i = 0; i < PerPublisher; i++)
+            {
+                mine.Add(await h.Publisher.PublishAsync("shared", "changed", $"{n}:{i}"));
+            }
+
+            return mine;
+        })).ToArray();
+        var published = (await Task.WhenAll(publishers)).SelectMany(x => x).OrderBy(e => e.Sequence).ToList();
+        Assert.Equal(Enumerable.Range(1, 4 * PerPublisher).Select(n => (long)n), published.Select(e => e.Sequence));
+
+        foreach (var c in new[] { onA, onB })
+        {
+            var items = await c.WaitForCountAsync(4 * PerPublisher);
+            Assert.Equal(published.Select(e => e.Id.ToString()), items.Select(i => i.EventId));
+            Assert.Equal(published.Select(e => e.Data), items.Select(i => i.Data));
+        }
+
+        // A late reader on B resumes from an id that A's publishers produced.
+        await using var late = await b.ConnectAsync("shared", published[99].Id.ToString());
+        var rest = await late.WaitForCountAsync(published.Count - 100);
+        Assert.Equal(published.Skip(100).Select(e => e.Id.ToString()), rest.Select(i => i.EventId));
+    }
+
+    private Task<SseTestHost> StartAsync(Action<SseOptions>? configure = null) =>
+        SseTestHost.StartAsync(o =>
+        {
+            o.RedisConnectionString = redis.ConnectionString;
+            o.RedisKeyPrefix = _prefix;
+            configure?.Invoke(o);
+        });
+}
