@@ -184,30 +184,25 @@ internal sealed class InstrumentState
 
     public bool IsObservable { get; }
 
-    public ICollection<Series> AllSeries
+    /// <summary>Every series; enumerates the dictionary in place (no snapshot copy), which is safe under concurrent adds.</summary>
+    public IEnumerable<Series> AllSeries
     {
         get
         {
-            var noTags = _noTags;
-            var overflow = _overflow;
-            if (noTags is null && overflow is null)
+            if (_noTags is { } noTags)
             {
-                return _series.Values;
+                yield return noTags;
             }
 
-            var list = new List<Series>(_series.Count + 2);
-            if (noTags is not null)
+            foreach (var pair in _series)
             {
-                list.Add(noTags);
+                yield return pair.Value;
             }
 
-            list.AddRange(_series.Values);
-            if (overflow is not null)
+            if (_overflow is { } overflow)
             {
-                list.Add(overflow);
+                yield return overflow;
             }
-
-            return list;
         }
     }
 
