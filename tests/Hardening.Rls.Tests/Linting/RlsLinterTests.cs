@@ -206,6 +206,24 @@ public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<
         Assert.Contains("--format", err, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_built_tool_gates_ci_through_its_exit_code()
+    {
+        var dll = Path.Combine(RepoPaths.Root, "tools", "Hardening.Rls.Lint", "bin", RepoPaths.Configuration, "net10.0", "hardening-rls-lint.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing; build tools/Hardening.Rls.Lint.");
+        var cs = _server.ForDatabase(_db);
+        var clean = await ProcessRunner.RunAsync("dotnet", [dll, "--connection", cs, "--app-role", _role]);
+        Assert.Equal(0, clean.ExitCode);
+        Assert.Contains("0 error(s)", clean.StdOut, StringComparison.Ordinal);
+        var env = new Dictionary<string, string?> { ["HARDENING_RLS_CONNECTION"] = cs };
+        var missingRole = await ProcessRunner.RunAsync("dotnet", [dll, "--app-role", "no_such_role_here"], environment: env);
+        Assert.Equal(1, missingRole.ExitCode);
+        Assert.Contains("app_role_missing", missingRole.StdOut, StringComparison.Ordinal);
+        var bad = await ProcessRunner.RunAsync("dotnet", [dll, "--schema"], environment: env);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--schema needs a value", bad.StdErr, StringComparison.Ordinal);
+    }
+
     private static async Task<(int Code, string Out, string Err)> RunCliAsync(params string[] args)
     {
         using var stdout = new StringWriter();
