@@ -38,6 +38,7 @@ internal sealed class TransitionMetrics
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void Record(RejectionReason reason)
     {
         if (_transitions.Enabled)

@@ -160,35 +160,11 @@ public sealed class StateMachine<TEntity>
                 continue;
             }
 
-            TransitionRecord record;
-            lock (entity.Gate)
+            // The lock lives in its own method so this one has no exception-handling region (better code for the hot path).
+            var record = TryCommit(entity, transition, actor, reason, seq, version);
+            if (record is null)
             {
-                if (!entity.Unchanged(seq))
-                {
-                    continue;
-                }
-
-                record = new TransitionRecord(Name, _entityId(entity), transition.From, transition.To, transition.Trigger, actor, reason, _time.GetUtcNow(), transition.TargetIsTerminal, version + 1);
-                foreach (var sink in _sinks)
-                {
-                    sink.Write(record);
-                }
-
-                entity.BeginWrite();
-                try
-                {
-                    foreach (var effect in transition.Effects)
-                    {
-                        effect(entity);
-                    }
-
-                    entity.Commit(transition.To);
-                    entity.StateCache = transition.Target;
-                }
-                finally
-                {
-                    entity.EndWrite();
-                }
+                continue;
             }
 
             _metrics.Record(RejectionReason.None);
@@ -255,6 +231,41 @@ public sealed class StateMachine<TEntity>
         return new CompiledTransition(canonical[source.Name], t.Trigger, canonical[target.Name], guards, [.. target.RequiredHistory.Select(h => canonical[h])], post, effects, target.IsTerminal, compiledTarget);
     }
 
+    private TransitionRecord? TryCommit(TEntity entity, CompiledTransition transition, Actor actor, string reason, int seq, long version)
+    {
+        lock (entity.Gate)
+        {
+            if (!entity.Unchanged(seq))
+            {
+                return null;
+            }
+
+            var record = new TransitionRecord(Name, _entityId(entity), transition.From, transition.To, transition.Trigger, actor, reason, _time.GetUtcNow(), transition.TargetIsTerminal, version + 1);
+            foreach (var sink in _sinks)
+            {
+                sink.Write(record);
+            }
+
+            entity.BeginWrite();
+            try
+            {
+                foreach (var effect in transition.Effects)
+                {
+                    effect(entity);
+                }
+
+                entity.Commit(transition.To);
+                entity.StateCache = transition.Target;
+            }
+            finally
+            {
+                entity.EndWrite();
+            }
+
+            return record;
+        }
+    }
+
     private static RejectionReason Evaluate(CompiledTransition transition, TEntity entity, out string? detail)
     {
         foreach (var (name, holds) in transition.Guards)
@@ -289,6 +300,7 @@ public sealed class StateMachine<TEntity>
         return RejectionReason.None;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private CompiledState? StateOf(TEntity entity, string state)
     {
         var cached = entity.StateCache;
@@ -309,6 +321,7 @@ public sealed class StateMachine<TEntity>
     }
 
     /// <summary>Null, empty or only ASCII whitespace: the same test the generated trigger makes with btrim.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsBlank(string? value)
     {
         if (value is null)
@@ -362,6 +375,7 @@ public sealed class StateMachine<TEntity>
 
         public CompiledTransition[] Transitions { get; set; } = [];
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public CompiledTransition? Find(string trigger)
         {
             var triggers = Triggers;

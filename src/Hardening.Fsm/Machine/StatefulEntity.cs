@@ -55,7 +55,14 @@ public abstract class StatefulEntity
     /// Seqlock for lock-free rejections: odd while a transition is being applied. Readers that saw an even value and
     /// see the same value after their checks read a consistent entity.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal int BeginRead()
+    {
+        var seq = Volatile.Read(ref _seq);
+        return (seq & 1) == 0 ? seq : WaitForWriter();
+    }
+
+    private int WaitForWriter()
     {
         var spin = default(SpinWait);
         while (true)
@@ -70,6 +77,7 @@ public abstract class StatefulEntity
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal bool Unchanged(int seq)
     {
         // x86/x64 never reorder loads with loads; elsewhere a full fence keeps the checks' reads before this one.
