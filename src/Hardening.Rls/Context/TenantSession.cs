@@ -7,7 +7,8 @@ namespace Hardening.Rls.Context;
 /// One tenant's use of a pooled connection. Outside a transaction every command carries the context in its own
 /// round trip (context statement + command in one batch, one implicit transaction). Inside a transaction begun with
 /// <see cref="BeginTransactionAsync"/> the context travels with the first command and lasts until commit or
-/// rollback. Not thread-safe, like <see cref="NpgsqlConnection"/>.
+/// rollback (end it with <see cref="CommitAsync"/> or <see cref="RollbackAsync"/>). Not thread-safe, like
+/// <see cref="NpgsqlConnection"/>.
 /// </summary>
 public sealed class TenantSession : IAsyncDisposable
 {
@@ -29,8 +30,11 @@ public sealed class TenantSession : IAsyncDisposable
     /// </summary>
     public NpgsqlConnection Connection { get; }
 
-    /// <summary>The transaction begun by <see cref="BeginTransactionAsync"/>, or null when none is open.</summary>
-    public NpgsqlTransaction? Transaction => _transaction is { Connection: not null } ? _transaction : null;
+    /// <summary>
+    /// The transaction begun by <see cref="BeginTransactionAsync"/>, or null when none is open; pass it to libraries
+    /// that need it, but end it with <see cref="CommitAsync"/> or <see cref="RollbackAsync"/> so the session knows.
+    /// </summary>
+    public NpgsqlTransaction? Transaction => _transaction;
 
     /// <summary>The tenant id this session runs for.</summary>
     public string TenantId => _values.Tenant;
@@ -42,19 +46,47 @@ public sealed class TenantSession : IAsyncDisposable
 
     /// <summary>Begins a transaction; the context is sent with its first command and ends with it.</summary>
     /// <param name="cancellationToken">Cancellation.</param>
-    /// <returns>The transaction (commit it; disposing the session rolls back an open one).</returns>
+    /// <returns>A task (no round trip: Npgsql sends BEGIN with the next command).</returns>
     /// <exception cref="InvalidOperationException">A transaction is already open.</exception>
-    public async ValueTask<NpgsqlTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default)
+    public async ValueTask BeginTransactionAsync(CancellationToken cancellationToken = default)
     {
-        if (Transaction is not null)
+        if (_transaction is not null)
         {
             throw new InvalidOperationException("This tenant session already has an open transaction; commit or roll it back first.");
         }
 
-        // Npgsql defers BEGIN and sends it with the next command, so this is not a round trip either.
         _transaction = await Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         _contextInTransaction = false;
-        return _transaction;
+    }
+
+    /// <summary>Commits the open transaction; the context ends with it.</summary>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>A task.</returns>
+    /// <exception cref="InvalidOperationException">No transaction is open.</exception>
+    public async Task CommitAsync(CancellationToken cancellationToken = default)
+    {
+        var tx = _transaction ?? throw new InvalidOperationException("There is no open transaction to commit; call BeginTransactionAsync first.");
+        _transaction = null;
+        _contextInTransaction = false;
+        await using (tx.ConfigureAwait(false))
+        {
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Rolls back the open transaction; the context ends with it.</summary>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>A task.</returns>
+    /// <exception cref="InvalidOperationException">No transaction is open.</exception>
+    public async Task RollbackAsync(CancellationToken cancellationToken = default)
+    {
+        var tx = _transaction ?? throw new InvalidOperationException("There is no open transaction to roll back; call BeginTransactionAsync first.");
+        _transaction = null;
+        _contextInTransaction = false;
+        await using (tx.ConfigureAwait(false))
+        {
+            await tx.RollbackAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -94,7 +126,18 @@ public sealed class TenantSession : IAsyncDisposable
         var batch = CreateBatch(command);
 #pragma warning restore CA2000
         var reader = await batch.ExecuteReaderAsync(behavior & ~(CommandBehavior.SingleResult | CommandBehavior.SingleRow), cancellationToken).ConfigureAwait(false);
-        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // The context's own result is already in the same network response: skipping it costs no round trip.
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // An error in the command surfaces here; close the reader so the session stays usable.
+            await reader.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         ContextSent();
         return reader;
     }

@@ -112,12 +112,12 @@ public sealed class BypassSuiteTests(AppRoleDatabaseFixture fixture) : IClassFix
         var tenant = Guid.NewGuid();
         await SeedAsync(tenant, ["keep"]);
         await using var session = await _tenantDb.OpenSessionAsync(new TenantContext(tenant.ToString()));
-        await using var tx = await session.BeginTransactionAsync();
+        await session.BeginTransactionAsync();
         await session.ApplyContextAsync();
         await using var cmd = session.CreateCommand(sql);
         var e = await Assert.ThrowsAsync<PostgresException>(() => cmd.ExecuteNonQueryAsync());
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, e.SqlState);
-        await tx.RollbackAsync();
+        await session.RollbackAsync();
         Assert.Equal(1L, await SuperScalarAsync<long>($"SELECT count(*) FROM jobs WHERE tenant_id = '{tenant}'"));
     }
 

@@ -31,7 +31,11 @@ public sealed class PoolLeakTests(PostgresFixture postgres) : IClassFixture<Post
                 await using var session = await tenantDb.OpenSessionAsync(new TenantContext(tenant.ToString()));
                 backends.TryAdd(session.Connection.ProcessID, 0);
                 var transactional = random.Next(2) == 0;
-                var tx = transactional ? await session.BeginTransactionAsync() : null;
+                if (transactional)
+                {
+                    await session.BeginTransactionAsync();
+                }
+
                 await using (var read = session.CreateCommand("SELECT tenant_id, title FROM jobs"))
                 await using (var reader = await session.ExecuteReaderAsync(read))
                 {
@@ -51,9 +55,9 @@ public sealed class PoolLeakTests(PostgresFixture postgres) : IClassFixture<Post
                     }
                 }
 
-                if (tx is not null)
+                if (transactional)
                 {
-                    await tx.CommitAsync();
+                    await session.CommitAsync();
                 }
 
                 // The same physical connection, used without context after the transaction ended, sees nothing.

@@ -89,7 +89,7 @@ public sealed class TenantDataSourceTests(TenantDataSourceTests.ContextDatabase 
 
         proxy.Reset();
         await using var session = await tenantDb.OpenSessionAsync(new TenantContext(TenantA.ToString()));
-        var tx = await session.BeginTransactionAsync();
+        await session.BeginTransactionAsync();
         await using (var first = session.CreateCommand("SELECT count(*) FROM jobs"))
         {
             Assert.Equal(2L, await session.ExecuteScalarAsync(first));
@@ -102,12 +102,29 @@ public sealed class TenantDataSourceTests(TenantDataSourceTests.ContextDatabase 
         }
 
         Assert.Equal(2, proxy.RoundTrips); // the context is not re-sent inside the transaction
-        await tx.CommitAsync();
+        await session.CommitAsync();
         await using var after = new NpgsqlCommand("SELECT coalesce(current_setting('app.tenant_id', true), ''), (SELECT count(*) FROM jobs)", session.Connection);
         await using var reader = await after.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
         Assert.Equal("", reader.GetString(0));
         Assert.Equal(0L, reader.GetInt64(1));
+        await reader.DisposeAsync();
+
+        // After the transaction the session is back to sending the context with every command.
+        await using var again = session.CreateCommand("SELECT count(*) FROM jobs");
+        Assert.Equal(2L, await session.ExecuteScalarAsync(again));
+    }
+
+    [Fact]
+    public async Task A_failed_command_leaves_the_session_usable()
+    {
+        await using var ds = AtsDatabase.AppDataSource(_server, _db);
+        var tenantDb = new TenantDataSource(ds);
+        await using var session = await tenantDb.OpenSessionAsync(new TenantContext(TenantA.ToString()));
+        await using var bad = session.CreateCommand("SELECT 1 / 0");
+        Assert.Equal(PostgresErrorCodes.DivisionByZero, (await Assert.ThrowsAsync<PostgresException>(() => session.ExecuteScalarAsync(bad))).SqlState);
+        await using var good = session.CreateCommand("SELECT count(*) FROM jobs");
+        Assert.Equal(2L, await session.ExecuteScalarAsync(good));
     }
 
     [Fact]
