@@ -9,6 +9,8 @@ namespace Hardening.Benchmarks.Fsm;
 /// Question: what does the compiled machine's TryFire cost against a hand-written switch over the same candidate
 /// pipeline (same checks: expected state, actor, reason, permitted trigger, guard, history, invariant, entry effect,
 /// audit record)? Goal: at most 2x the switch, and 0 bytes per rejected attempt.
+/// On a loaded machine a short job measures tier-0 code; run with DOTNET_TieredCompilation=0 (both sides fully
+/// optimised) or a longer job: <c>./build.sh bench '*TryFire*' --job short --inProcess</c>.
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
