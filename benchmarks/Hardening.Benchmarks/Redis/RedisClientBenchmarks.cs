@@ -31,7 +31,12 @@ public class RedisClientBenchmarks
     public int Callers { get; set; }
 
     [GlobalSetup]
-    public async Task SetupAsync()
+    public void Setup() => SetupAsync().GetAwaiter().GetResult();
+
+    [GlobalCleanup]
+    public void Cleanup() => CleanupAsync().GetAwaiter().GetResult();
+
+    private async Task SetupAsync()
     {
         var external = Environment.GetEnvironmentVariable("HARDENING_BENCH_REDIS");
         if (!string.IsNullOrWhiteSpace(external))
@@ -77,8 +82,7 @@ public class RedisClientBenchmarks
         await _redis.SetAsync(Key, Value);
     }
 
-    [GlobalCleanup]
-    public async Task CleanupAsync()
+    private async Task CleanupAsync()
     {
         await _redis.DisposeAsync();
         if (_server is { HasExited: false })

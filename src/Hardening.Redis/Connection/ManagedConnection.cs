@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace Hardening.Redis;
@@ -10,6 +11,7 @@ namespace Hardening.Redis;
 /// </summary>
 internal sealed class ManagedConnection
 {
+    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(30);
     private readonly RedisConnectionOptions _options;
     private readonly ILogger _logger;
     private readonly string _role;
@@ -22,6 +24,7 @@ internal sealed class ManagedConnection
     private RedisConnectionState _state = RedisConnectionState.Connecting;
     private Exception? _lastError;
     private int _reconnecting;
+    private long _lastKeepAlive = Stopwatch.GetTimestamp();
 
     public ManagedConnection(RedisConnectionOptions options, ILogger logger, string role, Func<RespValue, bool>? pushHandler = null, Func<PhysicalConnection, CancellationToken, Task>? afterConnect = null)
     {
@@ -112,7 +115,39 @@ internal sealed class ManagedConnection
     public void Heartbeat(long now)
     {
         var current = _current;
-        current?.CheckTimeouts(now, _options.SyncTimeout, _options.SyncTimeout * 2 < TimeSpan.FromSeconds(4) ? TimeSpan.FromSeconds(4) : _options.SyncTimeout * 2);
+        if (current is null || current.IsDead)
+        {
+            return;
+        }
+
+        current.CheckTimeouts(now, _options.SyncTimeout, _options.SyncTimeout * 2 < TimeSpan.FromSeconds(4) ? TimeSpan.FromSeconds(4) : _options.SyncTimeout * 2);
+
+        // A peer that vanished without a FIN/RST (network partition) is only noticed when a command goes unanswered;
+        // an idle connection, above all the subscriber, would never notice. A periodic PING makes it notice.
+        if (Stopwatch.GetElapsedTime(Volatile.Read(ref _lastKeepAlive), now) >= KeepAliveInterval)
+        {
+            Volatile.Write(ref _lastKeepAlive, now);
+            _ = KeepAliveAsync(current);
+        }
+    }
+
+    private static async Task KeepAliveAsync(PhysicalConnection connection)
+    {
+        try
+        {
+            await connection.SendAsync(0, static (w, _) =>
+            {
+                RespWriter.WriteArrayHeader(w, 1);
+                w.Write(Cmd.Ping);
+            }, TimeSpan.FromSeconds(30), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (RedisException)
+        {
+            // The connection's own failure handling reconnects; nothing to do here.
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     public void Dispose()
@@ -252,15 +287,8 @@ internal sealed class ManagedConnection
         }
     }
 
-    private TimeSpan Backoff(int attempt)
-    {
-        var min = _options.ReconnectMinDelay.TotalMilliseconds;
-        var max = _options.ReconnectMaxDelay.TotalMilliseconds;
-        var delay = Math.Min(max, min * Math.Pow(2, Math.Min(attempt, 30)));
-
-        // Full-range jitter in [50%, 100%] so that many app instances do not reconnect in lockstep.
-        return TimeSpan.FromMilliseconds(delay * (0.5 + (Random.Shared.NextDouble() * 0.5)));
-    }
+    private TimeSpan Backoff(int attempt) =>
+        ReconnectBackoff.Delay(attempt, _options.ReconnectMinDelay, _options.ReconnectMaxDelay, Random.Shared.NextDouble());
 
     private void SetState(RedisConnectionState state)
     {

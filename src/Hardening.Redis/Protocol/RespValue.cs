@@ -105,7 +105,7 @@ public sealed class RespValue
     };
 
     internal static RespValue SimpleString(byte[] bytes) =>
-        bytes.AsSpan().SequenceEqual("OK"u8) ? Ok : new(RespType.SimpleString, bytes, 0, null);
+        bytes.AsSpan().SequenceEqual("OK"u8) ? Ok : bytes.AsSpan().SequenceEqual("PONG"u8) ? Pong : new(RespType.SimpleString, bytes, 0, null);
 
     internal static RespValue Error(byte[] bytes) => new(RespType.Error, bytes, 0, null);
 
