@@ -1,0 +1,102 @@
+using System.Net;
+using FsCheck;
+using FsCheck.Fluent;
+using Hardening.Auth.Throttling;
+using Hardening.Redis;
+
+namespace Hardening.Auth.Tests.Throttling;
+
+public sealed class RedisLoginThrottleStoreTests(RedisFixture redis) : IClassFixture<RedisFixture>, IAsyncLifetime
+{
+    private RedisConnection _connection = null!;
+
+    public async Task InitializeAsync() => _connection = await RedisConnection.ConnectAsync(redis.ConnectionString);
+
+    public async Task DisposeAsync() => await _connection.DisposeAsync();
+
+    [Fact]
+    public void Redis_script_matches_the_reference_model_on_random_timelines() =>
+        Prop.ForAll(LoginThrottleTests.LimitsGen.ToArbitrary(), LoginThrottleTests.TimelineGen(40).ToArbitrary(), (limits, timeline) =>
+        {
+            using var kit = new Tokens.AuthTestKit();
+
+            // The script takes "now" from the test instead of Redis TIME, so the timeline is exact; start at the real
+            // time so that Redis's own key expiry (PEXPIREAT) never fires before the logical expiry.
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var store = new RedisLoginThrottleStore(_connection, useServerClock: false, testClock: () => now);
+            var throttle = LoginThrottleTests.Create(kit, LoginThrottleTests.Options(limits, $"t:{Guid.NewGuid():N}:"), store);
+            return LoginThrottleTests.MatchesReferenceAsync(throttle, () => now, ms => now += ms, limits, timeline).GetAwaiter().GetResult();
+        }).Check(PropertyConfig.Create(100));
+
+    [Fact]
+    public void Concurrent_attempts_cannot_exceed_the_threshold_on_redis() =>
+        Prop.ForAll(Gen.Choose(1, 10).ToArbitrary(), Gen.Choose(2, 64).ToArbitrary(), (threshold, callers) =>
+        {
+            using var kit = new Tokens.AuthTestKit();
+            var options = new LoginThrottleOptions { AccountAndIp = new() { Threshold = threshold }, Account = new() { Threshold = 0 }, Ip = new() { Threshold = 0 }, KeyPrefix = $"t:{Guid.NewGuid():N}:" };
+            var throttle = LoginThrottleTests.Create(kit, options, new RedisLoginThrottleStore(_connection));
+            var results = Tokens.ConcurrentConsumers.RunAsync(callers, async () => (await throttle.AcquireAsync("alice", IPAddress.Loopback)).IsAllowed).GetAwaiter().GetResult();
+            return results.Count(r => r) == Math.Min(threshold, callers);
+        }).Check(PropertyConfig.Create(100));
+
+    [Fact]
+    public async Task With_the_server_clock_a_lockout_carries_retry_after_and_keys_expire()
+    {
+        using var kit = new Tokens.AuthTestKit();
+        var prefix = $"t:{Guid.NewGuid():N}:";
+        var options = new LoginThrottleOptions
+        {
+            AccountAndIp = new() { Threshold = 2, Window = TimeSpan.FromMinutes(1), Lockout = TimeSpan.FromMinutes(1), MaxLockout = TimeSpan.FromMinutes(10) },
+            Account = new() { Threshold = 0 },
+            Ip = new() { Threshold = 0 },
+            KeyPrefix = prefix,
+        };
+        var throttle = LoginThrottleTests.Create(kit, options, new RedisLoginThrottleStore(_connection));
+        Assert.True((await throttle.AcquireAsync("alice", IPAddress.Loopback)).IsAllowed);
+        Assert.True((await throttle.AcquireAsync("alice", IPAddress.Loopback)).IsAllowed);
+        var refused = await throttle.AcquireAsync("alice", IPAddress.Loopback);
+        Assert.False(refused.IsAllowed);
+        Assert.Equal(60, refused.RetryAfterSeconds);
+
+        var key = Assert.Single((await _connection.ExecuteAsync("KEYS", [prefix + "*"])).Items).AsString()!;
+        Assert.DoesNotContain("alice", key, StringComparison.OrdinalIgnoreCase);
+        var ttl = (await _connection.ExecuteAsync("PTTL", [key])).AsInt64();
+        Assert.InRange(ttl, 1, (long)TimeSpan.FromMinutes(11).TotalMilliseconds);
+
+        await throttle.ResetAsync("alice", IPAddress.Loopback);
+        Assert.True((await throttle.AcquireAsync("alice", IPAddress.Loopback)).IsAllowed);
+    }
+
+    [Fact]
+    public async Task Redis_down_refuses_login_attempts_and_recovers_after_restart()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var connection = await RedisConnection.ConnectAsync(server.ConnectionString + ",connectTimeout=500,syncTimeout=1000");
+        using var kit = new Tokens.AuthTestKit();
+        var throttle = LoginThrottleTests.Create(kit, new LoginThrottleOptions(), new RedisLoginThrottleStore(connection));
+        Assert.True((await throttle.AcquireAsync("alice", IPAddress.Loopback)).IsAllowed);
+
+        await server.StopAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            var decision = await throttle.AcquireAsync("alice", IPAddress.Loopback);
+            Assert.False(decision.IsAllowed);
+            Assert.Equal(LoginThrottleScope.StoreUnavailable, decision.Scope);
+        }
+
+        Assert.Equal(5, kit.Logs.Events("ThrottleStoreUnavailable").Count);
+
+        await server.RestartAsync();
+        var recovered = false;
+        for (var attempt = 0; attempt < 200 && !recovered; attempt++)
+        {
+            recovered = (await throttle.AcquireAsync("alice", IPAddress.Loopback)).IsAllowed;
+            if (!recovered)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.True(recovered, "the throttle did not work again within 10 s of the restart");
+    }
+}
