@@ -88,6 +88,32 @@ public sealed class FaultTests
     }
 
     [Fact]
+    public async Task Commands_in_flight_on_a_killed_connection_are_never_resent()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var admin = await RedisConnection.ConnectAsync(server.ConnectionString);
+        await using var conn = await RedisConnection.ConnectAsync(FastReconnect(server.ConnectionString));
+        var clientId = (await conn.ExecuteAsync("CLIENT ID", [])).AsInt64();
+
+        // Hold every write: the INCRs below reach the server but do not run.
+        await admin.ExecuteAsync("CLIENT PAUSE", [10_000L, "WRITE"]);
+        var inFlight = Enumerable.Range(0, 50).Select(_ => conn.IncrementAsync("never-resent")).ToArray();
+        await Task.Delay(200);
+        Assert.Equal(1, (await admin.ExecuteAsync("CLIENT KILL", ["ID", clientId])).AsInt64());
+
+        foreach (var task in inFlight)
+        {
+            await Assert.ThrowsAsync<RedisConnectionException>(() => task);
+        }
+
+        // The client reconnects; had it resent the INCRs, they would run as soon as writes resume.
+        await EventuallyAsync(() => conn.PingAsync(), "PING after the kill");
+        await admin.ExecuteAsync("CLIENT UNPAUSE", []);
+        Assert.Null(await conn.GetAsync("never-resent"));
+        Assert.Equal(1, await conn.IncrementAsync("never-resent"));
+    }
+
+    [Fact]
     public async Task Connection_created_while_redis_is_down_connects_once_it_is_up()
     {
         await using var server = await RedisServer.StartAsync();
