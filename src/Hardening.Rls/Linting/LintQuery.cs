@@ -24,7 +24,7 @@ internal static class LintQuery
           FROM pg_catalog.pg_policy p JOIN tt ON tt.oid = p.polrelid
         ),
         fns AS (
-          SELECT p.oid, format('%I.%I(%s)', n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)) AS sig, p.proconfig
+          SELECT p.oid, format('%I.%I(%s)', n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)) AS sig, p.proconfig, p.prorettype
           FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
           WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')
             AND ($3::text[] IS NULL OR n.nspname = ANY ($3::text[]))
@@ -116,6 +116,8 @@ internal static class LintQuery
                format('The application role %I can execute this SECURITY DEFINER function, which runs as its owner (possibly past row-level security).', app.rolname),
                format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC, %I;', sig, app.rolname)
         FROM fns CROSS JOIN app WHERE pg_catalog.has_function_privilege(app.oid, fns.oid, 'EXECUTE')
+          -- trigger functions cannot be called directly, so EXECUTE on them gives the caller nothing
+          AND fns.prorettype <> 'pg_catalog.trigger'::pg_catalog.regtype
         UNION ALL
         SELECT 'unique_without_tenant_column', format('%s index %I', tt.qname, ic.relname),
                format('The unique key (%s) does not include %I: a duplicate error tells one tenant that another tenant has that value.', cols.list, $2),

@@ -76,6 +76,26 @@ public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Security_definer_trigger_functions_are_not_reported_as_executable()
+    {
+        // A trigger function cannot be called directly (PostgreSQL refuses), so EXECUTE on it is not a bypass;
+        // the Fsm package's generated triggers are SECURITY DEFINER with a pinned search_path and must lint clean.
+        await using var ds = NpgsqlDataSource.Create(_server.ForDatabase(_db));
+        await using var conn = await ds.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        await using (var cmd = new NpgsqlCommand(
+            "CREATE FUNCTION jobs_touch() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS 'BEGIN RETURN NEW; END';" +
+            "CREATE TRIGGER jobs_touch BEFORE UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION jobs_touch()", conn, tx))
+        {
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        var report = await new RlsLinter(new RlsLintOptions { AppRole = _role }).LintAsync(conn);
+        await tx.RollbackAsync();
+        Assert.Empty(report.Findings);
+    }
+
+    [Fact]
     public async Task Remediation_sql_fixes_what_it_reports()
     {
         // Break three rules, run the remediation the linter suggests, and lint clean again (all inside a rolled-back transaction).
