@@ -9,6 +9,7 @@ builder.Services.AddAuthorization();
 
 builder.AddRedisSample();
 builder.AddPasswordsSample();
+builder.AddTokensSample();
 builder.AddRlsSample();
 builder.AddFsmSample();
 builder.AddSseSample();
@@ -24,6 +25,7 @@ app.MapGet("/", () => Results.Text(
 
 app.MapRedisSample();
 app.MapPasswordsSample();
+app.MapTokensSample();
 app.MapRlsSample();
 app.MapFsmSample();
 app.MapSseSample();
