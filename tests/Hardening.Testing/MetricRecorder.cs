@@ -19,13 +19,18 @@ public sealed class MetricRecorder : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ConcurrentQueue<RecordedMeasurement> _measurements = new();
 
-    /// <summary>Listens to meters named <paramref name="meterName"/>; when <paramref name="meter"/> is given, only that instance.</summary>
-    public MetricRecorder(string meterName, Meter? meter = null)
+    /// <summary>
+    /// Listens to meters named <paramref name="meterName"/>; when <paramref name="meter"/> is given, only that instance;
+    /// when <paramref name="scope"/> is given (an <c>IMeterFactory</c>), only meters that factory created. Tests that run
+    /// in parallel share meter names, so a test that counts measurements should narrow by instance or scope.
+    /// </summary>
+    public MetricRecorder(string meterName, Meter? meter = null, object? scope = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(meterName);
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == meterName && (meter is null || ReferenceEquals(instrument.Meter, meter)))
+            if (instrument.Meter.Name == meterName && (meter is null || ReferenceEquals(instrument.Meter, meter))
+                && (scope is null || ReferenceEquals(instrument.Meter.Scope, scope)))
             {
                 listener.EnableMeasurementEvents(instrument);
             }

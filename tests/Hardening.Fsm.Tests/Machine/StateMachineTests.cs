@@ -159,7 +159,7 @@ public sealed class StateMachineTests
     public void Transitions_are_counted_with_machine_outcome_and_reason_tags()
     {
         using var meters = new TestMeterFactory();
-        using var recorder = new MetricRecorder(StateMachineMetrics.MeterName);
+        using var recorder = new MetricRecorder(StateMachineMetrics.MeterName, scope: meters);
         var m = Builder().UseMeterFactory(meters).Build();
         var c = new Candidate(1);
         m.TryFire(c, "hire", Recruiter, "r", Applied);
@@ -231,6 +231,7 @@ public sealed class StateMachineTests
 
         public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options)
         {
+            options.Scope = this;
             var meter = new System.Diagnostics.Metrics.Meter(options);
             _meters.Add(meter);
             return meter;

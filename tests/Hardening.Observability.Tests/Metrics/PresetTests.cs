@@ -12,7 +12,7 @@ public sealed class PresetTests
     {
         using var services = Services();
         var factory = services.GetRequiredService<IMeterFactory>();
-        using var recorder = new MetricRecorder(HardeningMeters.Ingestion);
+        using var recorder = new MetricRecorder(HardeningMeters.Ingestion, scope: factory);
         var ingestion = services.GetRequiredService<IngestionTelemetry>();
         ingestion.RecordParseDuration(TimeSpan.FromMilliseconds(750));
         ingestion.RecordFailure(IngestionFailureReason.OcrFailed);
@@ -75,7 +75,7 @@ public sealed class PresetTests
     public void Security_preset_counts_events_by_bounded_kind()
     {
         using var services = Services();
-        using var recorder = new MetricRecorder(HardeningMeters.Security);
+        using var recorder = new MetricRecorder(HardeningMeters.Security, scope: services.GetRequiredService<IMeterFactory>());
         var security = services.GetRequiredService<SecurityTelemetry>();
         foreach (var e in Enum.GetValues<SecurityEvent>())
         {

@@ -77,7 +77,7 @@ public sealed class TenantHeaderTests(AppRoleDatabaseFixture fixture) : IClassFi
     [Fact]
     public async Task A_header_that_disagrees_with_the_claim_gets_403_a_security_event_and_a_metric()
     {
-        using var recorder = new MetricRecorder(RlsTelemetry.MeterName);
+        using var recorder = new MetricRecorder(RlsTelemetry.MeterName, scope: _app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         using var response = await SendAsync(claim: [_tenant.ToString()], header: Guid.NewGuid().ToString());
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains(_logs.Entries, e => e.EventId.Id == 6101 && e.Level == LogLevel.Warning);
