@@ -31,37 +31,21 @@ public static class ObservabilityEndpointRouteBuilderExtensions
         var exporter = services.GetService<PrometheusExporter>() ?? throw new InvalidOperationException("Call services.AddHardeningObservability() before MapPrometheusScrapingEndpoint().");
         var options = services.GetRequiredService<IOptions<HardeningObservabilityOptions>>().Value.Prometheus;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Hardening.Observability.Prometheus");
-        var hook = options.Authorize;
-        var builder = endpoints.MapGet(pattern, async (HttpContext context) =>
+        var builder = MapGuardedGet(endpoints, pattern, options.Authorize, logger, async context =>
         {
-            if (hook is not null && !await hook(context).ConfigureAwait(false))
-            {
-                ObservabilityLog.ScrapeRejected(logger, pattern);
-                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                return;
-            }
-
             context.Response.ContentType = PrometheusExporter.ContentType;
             context.Response.Headers.CacheControl = "no-store";
             await exporter.WriteToAsync(context.Response.BodyWriter, context.RequestAborted).ConfigureAwait(false);
-        }).DisableHttpMetrics().WithDisplayName("Prometheus scrape");
+        }).WithDisplayName("Prometheus scrape");
 
-        if (hook is not null)
-        {
-            builder.AllowAnonymous();
-        }
-        else if (options.AllowAnonymous)
+        if (options.Authorize is null && options.AllowAnonymous)
         {
             ObservabilityLog.MetricsEndpointAnonymous(logger, pattern);
             builder.AllowAnonymous();
         }
-        else if (options.AuthorizationPolicy is { } policy)
+        else if (options.Authorize is null)
         {
-            builder.RequireAuthorization(policy);
-        }
-        else
-        {
-            builder.RequireAuthorization();
+            RequireAuthorization(builder, options.AuthorizationPolicy);
         }
 
         return builder;
@@ -114,7 +98,19 @@ public static class ObservabilityEndpointRouteBuilderExtensions
         var page = services.GetService<DiagnosisPage>() ?? throw new InvalidOperationException("Call services.AddHardeningObservability() before MapHardeningDiagnostics().");
         var options = services.GetRequiredService<IOptions<HardeningObservabilityOptions>>().Value.Diagnostics;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Hardening.Observability.Diagnostics");
-        var hook = options.Authorize;
+        var builder = MapGuardedGet(endpoints, pattern, options.Authorize, logger, page.WriteAsync).WithDisplayName("Diagnosis");
+        if (options.Authorize is null)
+        {
+            RequireAuthorization(builder, options.AuthorizationPolicy);
+        }
+
+        return builder;
+    }
+
+    // A GET endpoint excluded from HTTP metrics; with an authorization hook, the hook decides (401 when it says no)
+    // and the endpoint itself is anonymous so that the hook is the one gate.
+    private static IEndpointConventionBuilder MapGuardedGet(IEndpointRouteBuilder endpoints, string pattern, Func<HttpContext, ValueTask<bool>>? hook, ILogger logger, Func<HttpContext, Task> write)
+    {
         var builder = endpoints.MapGet(pattern, async (HttpContext context) =>
         {
             if (hook is not null && !await hook(context).ConfigureAwait(false))
@@ -124,14 +120,20 @@ public static class ObservabilityEndpointRouteBuilderExtensions
                 return;
             }
 
-            await page.WriteAsync(context).ConfigureAwait(false);
-        }).DisableHttpMetrics().WithDisplayName("Diagnosis");
-
+            await write(context).ConfigureAwait(false);
+        });
+        builder.DisableHttpMetrics();
         if (hook is not null)
         {
             builder.AllowAnonymous();
         }
-        else if (options.AuthorizationPolicy is { } policy)
+
+        return builder;
+    }
+
+    private static void RequireAuthorization(IEndpointConventionBuilder builder, string? policy)
+    {
+        if (policy is not null)
         {
             builder.RequireAuthorization(policy);
         }
@@ -139,8 +141,6 @@ public static class ObservabilityEndpointRouteBuilderExtensions
         {
             builder.RequireAuthorization();
         }
-
-        return builder;
     }
 
     private sealed class CompositeConventionBuilder(IEndpointConventionBuilder[] builders) : IEndpointConventionBuilder
