@@ -60,7 +60,7 @@ public sealed class PostgresServer : IAsyncDisposable
         System.IO.Directory.CreateDirectory(root);
         if (ServerBinaries.IsRoot)
         {
-            await ProcessRunner.RunAsync("chown", ["postgres:postgres", root]).ContinueWith(t => t.Result.EnsureSuccess($"chown postgres {root}"));
+            (await ProcessRunner.RunAsync("chown", ["postgres:postgres", root])).EnsureSuccess($"chown postgres {root}");
         }
 
         var cleanup = $"{AsServerUser(pgctl)} -D {Watchdog.Quote(data)} -m immediate -w stop; rm -rf {Watchdog.Quote(root)}";
