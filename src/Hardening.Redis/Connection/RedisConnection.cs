@@ -42,6 +42,7 @@ public sealed class RedisConnection : IAsyncDisposable
     private readonly BlockingConnectionPool _blocking;
     private readonly Timer _heartbeat;
     private EventHandler<RedisConnectionState>? _stateChanged;
+    private EventHandler<RedisConnectionState>? _subscriberStateChanged;
 
     private RedisConnection(RedisConnectionOptions options, ILoggerFactory? loggerFactory)
     {
@@ -49,7 +50,14 @@ public sealed class RedisConnection : IAsyncDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Hardening.Redis");
         _interactive = new ManagedConnection(options, _logger, "interactive");
         _interactive.StateChanged += state => _stateChanged?.Invoke(this, state);
-        _subscriber = new Lazy<Subscriber>(() => new Subscriber(_options, _logger), LazyThreadSafetyMode.ExecutionAndPublication);
+        _subscriber = new Lazy<Subscriber>(
+            () =>
+            {
+                var subscriber = new Subscriber(_options, _logger);
+                subscriber.Connection.StateChanged += state => _subscriberStateChanged?.Invoke(this, state);
+                return subscriber;
+            },
+            LazyThreadSafetyMode.ExecutionAndPublication);
         _blocking = new BlockingConnectionPool(options);
         var period = TimeSpan.FromMilliseconds(Math.Clamp(options.SyncTimeout.TotalMilliseconds / 10, 20, 1000));
         _heartbeat = new Timer(static s => ((RedisConnection)s!).OnHeartbeat(), this, period, period);
@@ -60,6 +68,18 @@ public sealed class RedisConnection : IAsyncDisposable
     {
         add => _stateChanged += value;
         remove => _stateChanged -= value;
+    }
+
+    /// <summary>
+    /// Raised when the dedicated subscriber connection (created by the first subscribe) changes state, on a background
+    /// thread. <see cref="RedisConnectionState.Connected"/> after <see cref="RedisConnectionState.Disconnected"/> means
+    /// every subscription has been re-sent and acknowledged: messages published in between were missed, so a reader
+    /// that must not miss any should catch up from its source of truth (a stream, a table) when it sees it.
+    /// </summary>
+    public event EventHandler<RedisConnectionState>? SubscriberStateChanged
+    {
+        add => _subscriberStateChanged += value;
+        remove => _subscriberStateChanged -= value;
     }
 
     /// <summary>The current state.</summary>
