@@ -115,13 +115,19 @@ public sealed class StateMachine<TEntity>
         ArgumentNullException.ThrowIfNull(trigger);
         ArgumentNullException.ThrowIfNull(expectedState);
 
+        // A stale expectation is decided on one volatile read (the state), before any snapshot: the cheapest rejection.
+        var state = entity.State;
+        if (!ReferenceEquals(state, expectedState) && !string.Equals(state, expectedState, StringComparison.Ordinal))
+        {
+            return Reject(entity, RejectionReason.StaleState, state, trigger, null, actor);
+        }
+
         while (true)
         {
             // Decisions are made without the lock on a seqlock snapshot; only an accepted transition locks, and it
             // commits only if nothing committed since the snapshot (compare-and-swap), otherwise it decides again.
             var seq = entity.BeginRead();
-            var version = entity.Version;
-            var state = entity.State;
+            state = entity.State;
             if (!string.Equals(state, expectedState, StringComparison.Ordinal))
             {
                 return Reject(entity, RejectionReason.StaleState, state, trigger, null, actor);
@@ -161,7 +167,7 @@ public sealed class StateMachine<TEntity>
             }
 
             // The lock lives in its own method so this one has no exception-handling region (better code for the hot path).
-            var record = TryCommit(entity, transition, actor, reason, seq, version);
+            var record = TryCommit(entity, transition, actor, reason, seq);
             if (record is null)
             {
                 continue;
@@ -231,7 +237,7 @@ public sealed class StateMachine<TEntity>
         return new CompiledTransition(canonical[source.Name], t.Trigger, canonical[target.Name], guards, [.. target.RequiredHistory.Select(h => canonical[h])], post, effects, target.IsTerminal, compiledTarget);
     }
 
-    private TransitionRecord? TryCommit(TEntity entity, CompiledTransition transition, Actor actor, string reason, int seq, long version)
+    private TransitionRecord? TryCommit(TEntity entity, CompiledTransition transition, Actor actor, string reason, int seq)
     {
         lock (entity.Gate)
         {
@@ -240,7 +246,7 @@ public sealed class StateMachine<TEntity>
                 return null;
             }
 
-            var record = new TransitionRecord(Name, _entityId(entity), transition.From, transition.To, transition.Trigger, actor, reason, _time.GetUtcNow(), transition.TargetIsTerminal, version + 1);
+            var record = new TransitionRecord(Name, _entityId(entity), transition.From, transition.To, transition.Trigger, actor, reason, _time.GetUtcNow(), transition.TargetIsTerminal, entity.Version + 1);
             foreach (var sink in _sinks)
             {
                 sink.Write(record);
