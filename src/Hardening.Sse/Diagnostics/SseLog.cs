@@ -32,4 +32,12 @@ internal static partial class SseLog
     [LoggerMessage(EventId = 3003, EventName = "SseBackplaneDisconnected", Level = LogLevel.Warning,
         Message = "SSE Redis backplane disconnected; live connections are closed with a retry hint.")]
     public static partial void BackplaneDisconnected(ILogger logger);
+
+    [LoggerMessage(EventId = 3004, EventName = "SseSubscriberDisconnected", Level = LogLevel.Warning,
+        Message = "SSE Redis subscriber connection lost; live connections stay open and catch up from the log when it is back.")]
+    public static partial void SubscriberDisconnected(ILogger logger);
+
+    [LoggerMessage(EventId = 3005, EventName = "SseSubscriberReconnected", Level = LogLevel.Information,
+        Message = "SSE Redis subscriber connection resubscribed; live connections catch up from the log.")]
+    public static partial void SubscriberReconnected(ILogger logger);
 }

@@ -12,7 +12,9 @@ namespace Hardening.Sse.Storage;
 /// sequence, and a Redis stream <c>{prefix}{stream}:log</c> whose entry ids are <c>&lt;sequence&gt;-0</c>. One Lua script
 /// assigns the sequence, appends (<c>MAXLEN ~</c> plus age trimming) and publishes, so an acknowledged event is in the
 /// log before any reader hears of it. When the hash is lost (flush, eviction, idle expiry) the next use creates a
-/// new epoch. Live events reach this instance over one pattern subscription and are fanned out in-process.
+/// new epoch. Live events reach this instance over one pattern subscription and are fanned out in-process; when the
+/// subscriber connection comes back after a drop, every listener catches up from the log (nothing published in between
+/// is lost, and connections stay open because the log and the publisher were not affected).
 /// </summary>
 internal sealed class RedisSseStore : ISseStore
 {
@@ -80,6 +82,7 @@ internal sealed class RedisSseStore : ISseStore
     private readonly SemaphoreSlim _subscribeGate = new(1, 1);
     private RedisSubscription? _subscription;
     private int _wasDisconnected;
+    private int _subscriberWasDisconnected;
 
     public RedisSseStore(IOptions<SseOptions> options, TimeProvider time, ILoggerFactory loggers)
         : this(options, time, loggers, RedisConnection.Create(RedisConnectionOptions.Parse(options.Value.RedisConnectionString!), loggers))
@@ -94,9 +97,12 @@ internal sealed class RedisSseStore : ISseStore
         _redis = redis;
         _channelPrefix = _options.RedisKeyPrefix + "n:";
         _redis.StateChanged += OnStateChanged;
+        _redis.SubscriberStateChanged += OnSubscriberStateChanged;
     }
 
-    // A pub/sub message lost on the subscriber connection shows as a gap only when the next event arrives.
+    // Messages published while the subscriber connection is down are recovered when it is back (OnCatchUpNeeded on
+    // every listener). Still true so that the heartbeat poll stays as a backstop for a loss that no connection event
+    // reveals (e.g. a catch-up signal that found a session's queue full).
     public bool LiveDeliveryMayDrop => true;
 
     public async Task<SseEvent> AppendAsync(string stream, string eventType, string data, CancellationToken cancellationToken)
@@ -150,6 +156,7 @@ internal sealed class RedisSseStore : ISseStore
     public async ValueTask DisposeAsync()
     {
         _redis.StateChanged -= OnStateChanged;
+        _redis.SubscriberStateChanged -= OnSubscriberStateChanged;
         if (_subscription is { } s)
         {
             try
@@ -283,6 +290,25 @@ internal sealed class RedisSseStore : ISseStore
         else if (state == RedisConnectionState.Connected && Interlocked.Exchange(ref _wasDisconnected, 0) == 1)
         {
             SseLog.BackplaneReconnected(_logger);
+            ForEach(static l => l.OnCatchUpNeeded());
+        }
+    }
+
+    private void OnSubscriberStateChanged(object? sender, RedisConnectionState state)
+    {
+        if (state == RedisConnectionState.Disconnected)
+        {
+            // Only live notifications are affected: the log and the publisher still work, so connections stay open.
+            if (Interlocked.Exchange(ref _subscriberWasDisconnected, 1) == 0)
+            {
+                SseLog.SubscriberDisconnected(_logger);
+            }
+        }
+        else if (state == RedisConnectionState.Connected && Interlocked.Exchange(ref _subscriberWasDisconnected, 0) == 1)
+        {
+            // Raised after the pattern subscription was re-sent and acknowledged: an event published from now on is
+            // delivered live, and the log holds everything published in between.
+            SseLog.SubscriberReconnected(_logger);
             ForEach(static l => l.OnCatchUpNeeded());
         }
     }

@@ -16,7 +16,7 @@ public sealed class RedisOutageTests
             o.RedisConnectionString = $"{server.ConnectionString},connectTimeout=1000,syncTimeout=1000";
             o.ReconnectionInterval = TimeSpan.FromMilliseconds(200);
             // After an outage the subscriber connection may come back after the command connection; events published
-            // in between reach live readers through the log poll that each heartbeat does.
+            // in between reach live readers through the catch-up once it is back (the heartbeat's poll is a backstop).
             o.HeartbeatInterval = TimeSpan.FromMilliseconds(500);
         });
         var before = await host.Publisher.PublishAsync("s", "e", "before");
