@@ -64,8 +64,7 @@ public sealed class TenantSchemaTests(PostgresFixture postgres) : IClassFixture<
         Assert.Contains("USING (tenant_id = (SELECT public.current_tenant_id()))", up, StringComparison.Ordinal);
         Assert.Contains("WITH CHECK (tenant_id = (SELECT public.current_tenant_id()))", up, StringComparison.Ordinal);
         Assert.Contains("LANGUAGE sql STABLE PARALLEL SAFE SECURITY INVOKER", up, StringComparison.Ordinal);
-        Assert.Contains("SET search_path = pg_catalog, pg_temp", up, StringComparison.Ordinal);
-        Assert.Contains("nullif(pg_catalog.current_setting('app.tenant_id', true), '')::uuid", up, StringComparison.Ordinal);
+        Assert.Contains("nullif(pg_catalog.current_setting('app.tenant_id', true), ''::pg_catalog.text)::pg_catalog.uuid", up, StringComparison.Ordinal);
         Assert.Contains("REVOKE TRUNCATE, REFERENCES ON public.jobs FROM PUBLIC, ats_app;", up, StringComparison.Ordinal);
         Assert.Contains("FOREIGN KEY (tenant_id, job_id) REFERENCES public.jobs (tenant_id, id)", up, StringComparison.Ordinal);
         Assert.Contains("UNIQUE (tenant_id, email)", up, StringComparison.Ordinal);
