@@ -30,6 +30,7 @@ internal sealed class SseSession : ISseListener
     private readonly ILogger _logger;
     private readonly Channel<Delivery> _queue;
     private int _overflowed;
+    private int _catchUpPending;
     private string _epoch = "";
     private long _cursor;
 
@@ -68,7 +69,12 @@ internal sealed class SseSession : ISseListener
         }
     }
 
-    public void OnCatchUpNeeded() => Signal(Kind.CatchUp);
+    public void OnCatchUpNeeded()
+    {
+        // The flag survives a full queue (where the signal itself would be dropped): the loop checks it after each batch.
+        Volatile.Write(ref _catchUpPending, 1);
+        Signal(Kind.CatchUp);
+    }
 
     public void OnStoreUnavailable()
     {
@@ -117,7 +123,11 @@ internal sealed class SseSession : ISseListener
 
                         break;
                     case Kind.CatchUp:
-                        await FillAsync(output, long.MaxValue, cancellationToken).ConfigureAwait(false);
+                        if (Interlocked.Exchange(ref _catchUpPending, 0) == 1)
+                        {
+                            await FillAsync(output, long.MaxValue, cancellationToken).ConfigureAwait(false);
+                        }
+
                         break;
                     case Kind.StoreUnavailable:
                         return await EndStoreUnavailableAsync(output, cancellationToken).ConfigureAwait(false);
@@ -127,6 +137,11 @@ internal sealed class SseSession : ISseListener
             if (Volatile.Read(ref _overflowed) != 0)
             {
                 break;
+            }
+
+            if (Interlocked.Exchange(ref _catchUpPending, 0) == 1)
+            {
+                await FillAsync(output, long.MaxValue, cancellationToken).ConfigureAwait(false);
             }
 
             await FlushAsync(output, cancellationToken).ConfigureAwait(false);

@@ -52,6 +52,53 @@ public sealed class SseSessionTests
         Assert.Equal(Enumerable.Range(1, 8).Select(n => $"{epoch}-{n}"), items.Select(i => i.EventId));
     }
 
+    [Fact]
+    public async Task A_catch_up_request_that_finds_the_queue_full_is_not_lost()
+    {
+        var options = new SseOptions { ReplayBatchSize = 2, SubscriberQueueCapacity = 4 };
+        var inner = new InMemorySseStore(Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System);
+        var (_, metrics) = Create();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var blockReads = false;
+        var store = new RacingStore(inner, onRead: () => Volatile.Read(ref blockReads) ? gate.Task : Task.CompletedTask, maxRaces: int.MaxValue)
+        {
+            DropLiveSequences = [1, 7],
+        };
+        var epoch = (await inner.ReadAsync("s", 0, 0, default)).Epoch;
+        var pipe = new Pipe();
+
+        // A clock that never moves: no heartbeat poll can rescue a lost catch-up.
+        var session = new SseSession(store, "s", options, metrics, new FakeTimeProvider(), NullLogger.Instance);
+        using var cts = new CancellationTokenSource();
+        var run = session.RunAsync(pipe.Writer, $"{epoch}-0", SseStartPosition.Now, cts.Token);
+        var reading = ReadUntilAsync(pipe, $"{epoch}-7");
+        await Task.Delay(50);
+
+        // Event 1 is lost live, so event 2 makes the session read the log, where it stays blocked.
+        Volatile.Write(ref blockReads, true);
+        await inner.AppendAsync("s", "e", "1", default);
+        await inner.AppendAsync("s", "e", "2", default);
+        while (store.Reads < 2)
+        {
+            await Task.Delay(5);
+        }
+
+        // 3..6 fill the queue (capacity 4) without overflowing it; 7 is lost live, and the catch-up signal finds the queue full.
+        for (var i = 3; i <= 7; i++)
+        {
+            await inner.AppendAsync("s", "e", i.ToString(System.Globalization.CultureInfo.InvariantCulture), default);
+        }
+
+        store.OnCatchUpNeeded();
+        Volatile.Write(ref blockReads, false);
+        gate.SetResult();
+
+        var items = await reading;
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        Assert.Equal(Enumerable.Range(1, 7).Select(n => $"{epoch}-{n}"), items.Where(i => i.EventType == "e").Select(i => i.EventId));
+    }
+
     private static async Task<List<SseItem<string>>> RunUntilAsync(ISseStore store, SseMetrics metrics, string lastEventId, Func<Task> afterCatchUp, string lastId)
     {
         var pipe = new Pipe();
@@ -107,6 +154,8 @@ public sealed class SseSessionTests
         public HashSet<long> DropLiveSequences { get; init; } = [];
 
         public Task<SseEvent> AppendAsync(string stream, string eventType, string data, CancellationToken cancellationToken) => inner.AppendAsync(stream, eventType, data, cancellationToken);
+
+        public int Reads => Volatile.Read(ref _races);
 
         public async Task<SseHistory> ReadAsync(string stream, long afterSequence, int maxCount, CancellationToken cancellationToken)
         {
