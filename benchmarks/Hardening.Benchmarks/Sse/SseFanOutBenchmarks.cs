@@ -47,7 +47,7 @@ public class SseFanOutBenchmarks
     public int Events { get; set; }
 
     /// <summary>Publish rate.</summary>
-    [Params(20, 100)]
+    [Params(20, 50, 100)]
     public int EventsPerSecond { get; set; }
 
     [GlobalSetup(Target = nameof(NaiveTypedResults))]
