@@ -65,6 +65,19 @@ internal static class LintQuery
         FROM pol
         WHERE (q ~* '[a-z_][a-z0-9_.]*\(' AND q !~* '\(\s*select\M') OR (c ~* '[a-z_][a-z0-9_.]*\(' AND c !~* '\(\s*select\M')
         UNION ALL
+        SELECT 'policy_helper_not_inlinable', f.oid::regprocedure::text,
+               format('Policies call this SQL function (%s), which PostgreSQL cannot inline (%s): every execution calls it and plans its body again, about half the throughput of a prepared tenant lookup.',
+                      string_agg(DISTINCT format('%s policy %I', tt.qname, p.polname), ', '),
+                      CASE WHEN f.prosecdef THEN 'SECURITY DEFINER' ELSE 'SET ' || array_to_string(f.proconfig, ', ') END),
+               format('ALTER FUNCTION %s SECURITY INVOKER RESET ALL; -- after schema-qualifying every name in its body (pg_catalog.current_setting, ::pg_catalog.uuid)', f.oid::regprocedure::text)
+        FROM pg_catalog.pg_policy p
+        JOIN tt ON tt.oid = p.polrelid
+        JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_policy'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_catalog.pg_proc'::regclass
+        JOIN pg_catalog.pg_proc f ON f.oid = d.refobjid
+        WHERE f.prolang = (SELECT l.oid FROM pg_catalog.pg_language l WHERE l.lanname = 'sql') AND NOT f.proretset
+          AND (f.prosecdef OR f.proconfig IS NOT NULL)
+        GROUP BY f.oid, f.prosecdef, f.proconfig
+        UNION ALL
         SELECT 'app_role_superuser', rolname::text, 'The application role is a superuser: superusers bypass every policy.',
                format('ALTER ROLE %I NOSUPERUSER;', rolname)
         FROM app WHERE rolsuper

@@ -34,6 +34,7 @@ public sealed class RlsLinter
         [RlsRules.PolicyAlwaysTrue] = RlsFindingLevel.Error,
         [RlsRules.PolicyMissingWithCheck] = RlsFindingLevel.Warning,
         [RlsRules.PolicyPerRowEvaluation] = RlsFindingLevel.Warning,
+        [RlsRules.PolicyHelperNotInlinable] = RlsFindingLevel.Warning,
         [RlsRules.AppRoleSuperuser] = RlsFindingLevel.Error,
         [RlsRules.AppRoleBypassRls] = RlsFindingLevel.Error,
         [RlsRules.AppRoleOwnsTenantTable] = RlsFindingLevel.Error,

@@ -24,6 +24,12 @@ public static class RlsRules
     /// <summary>Warning: a policy calls a function outside a sub-select, so it runs once per row.</summary>
     public const string PolicyPerRowEvaluation = "policy_per_row_evaluation";
 
+    /// <summary>
+    /// Warning: a policy calls a SQL function that PostgreSQL cannot inline (it has a <c>SET</c> clause such as a pinned
+    /// <c>search_path</c>, or is <c>SECURITY DEFINER</c>), so every execution calls it and plans its body again.
+    /// </summary>
+    public const string PolicyHelperNotInlinable = "policy_helper_not_inlinable";
+
     /// <summary>Error: the application role is a superuser.</summary>
     public const string AppRoleSuperuser = "app_role_superuser";
 

@@ -22,6 +22,7 @@ public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<
         { RlsRules.PolicyAlwaysTrue, "CREATE POLICY peek ON jobs FOR SELECT TO {app} USING (true)" },
         { RlsRules.PolicyMissingWithCheck, "CREATE POLICY edit ON jobs FOR UPDATE TO {app} USING (tenant_id = (SELECT current_tenant_id()))" },
         { RlsRules.PolicyPerRowEvaluation, "CREATE POLICY slow ON jobs FOR SELECT TO {app} USING (tenant_id = current_tenant_id())" },
+        { RlsRules.PolicyHelperNotInlinable, "ALTER FUNCTION current_tenant_id() SET search_path = pg_catalog, pg_temp" },
         { RlsRules.AppRoleSuperuser, "ALTER ROLE {app} SUPERUSER" },
         { RlsRules.AppRoleBypassRls, "ALTER ROLE {app} BYPASSRLS" },
         { RlsRules.AppRoleOwnsTenantTable, "ALTER TABLE notes OWNER TO {app}" },
