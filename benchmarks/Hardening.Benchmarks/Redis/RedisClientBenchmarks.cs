@@ -110,7 +110,7 @@ public class RedisClientBenchmarks
     [BenchmarkCategory("GET")]
     public Task HardeningRedis_Get() => RunCallersAsync(static r => r.GetAsync(Key));
 
-    private Task RunCallersAsync<T>(Func<RedisConnection, Task<T>> command)
+    private Task RunCallersAsync<T>(Func<RedisConnection, ValueTask<T>> command)
     {
         var perCaller = Operations / Callers;
         var redis = _redis;

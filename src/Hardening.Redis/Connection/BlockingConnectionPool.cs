@@ -18,7 +18,7 @@ internal sealed class BlockingConnectionPool
 
     public BlockingConnectionPool(RedisConnectionOptions options) => _options = options;
 
-    public async Task<RespValue> SendAsync<TState>(TState state, Action<IBufferWriter<byte>, TState> write, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<RespReply> SendAsync<TState>(TState state, Action<IBufferWriter<byte>, TState> write, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, typeof(RedisConnection));
         PhysicalConnection? connection = null;
@@ -56,6 +56,11 @@ internal sealed class BlockingConnectionPool
 
     public void Heartbeat(long now)
     {
+        if (_busy.IsEmpty)
+        {
+            return; // Keys copies the keys into a new list: not on every tick when nothing blocks.
+        }
+
         foreach (var connection in _busy.Keys)
         {
             connection.CheckTimeouts(now, _options.SyncTimeout, TimeSpan.Zero);

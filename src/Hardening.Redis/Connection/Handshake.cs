@@ -56,7 +56,7 @@ internal static class Handshake
     {
         // Pipelined: one round trip for the whole handshake.
         var timeout = options.ConnectTimeout;
-        ValueTask<RespValue>? auth = null, select = null, name = null;
+        ValueTask<RespReply>? auth = null, select = null, name = null;
         if (options.Password is not null)
         {
             auth = connection.SendAsync((options.User, options.Password), static (w, s) =>

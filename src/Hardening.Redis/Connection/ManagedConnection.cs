@@ -52,7 +52,7 @@ internal sealed class ManagedConnection
 
     public void Start() => StartReconnect();
 
-    public ValueTask<RespValue> SendAsync<TState>(TState state, Action<IBufferWriter<byte>, TState> write, TimeSpan timeout, CancellationToken cancellationToken)
+    public ValueTask<RespReply> SendAsync<TState>(TState state, Action<IBufferWriter<byte>, TState> write, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var current = _current;
         if (current is not null && !current.IsDead)
@@ -64,7 +64,7 @@ internal sealed class ManagedConnection
     }
 
     /// <summary>Sends only if connected right now; used where a later resubscribe covers the disconnected case.</summary>
-    public ValueTask<RespValue>? TrySendNow<TState>(TState state, Action<IBufferWriter<byte>, TState> write, TimeSpan timeout, CancellationToken cancellationToken)
+    public ValueTask<RespReply>? TrySendNow<TState>(TState state, Action<IBufferWriter<byte>, TState> write, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var current = _current;
         return current is not null && !current.IsDead ? current.SendAsync(state, write, timeout, cancellationToken) : null;
@@ -179,7 +179,7 @@ internal sealed class ManagedConnection
         return tcs;
     }
 
-    private async ValueTask<RespValue> SendSlowAsync<TState>(TState state, Action<IBufferWriter<byte>, TState> write, TimeSpan timeout, CancellationToken cancellationToken)
+    private async ValueTask<RespReply> SendSlowAsync<TState>(TState state, Action<IBufferWriter<byte>, TState> write, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
         return await connection.SendAsync(state, write, timeout, cancellationToken).ConfigureAwait(false);

@@ -8,13 +8,13 @@ namespace Hardening.Redis;
 /// Two owners hold it (the awaiting caller and the connection's FIFO); it returns to the pool when both let go,
 /// so a reply that arrives after a timeout or cancellation lands on the right (already completed) command.
 /// </summary>
-internal sealed class PendingCommand : IValueTaskSource<RespValue>
+internal sealed class PendingCommand : IValueTaskSource<RespReply>
 {
     private const int PoolSize = 512;
     private static readonly PendingCommand?[] Pool = new PendingCommand?[PoolSize];
     private static readonly Action<object?> CancelCallback = static s => ((PendingCommand)s!).OnCanceled();
 
-    private ManualResetValueTaskSourceCore<RespValue> _core = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<RespReply> _core = new() { RunContinuationsAsynchronously = true };
 
     // bit 0: completed; bits 1..31: generation (guards the heartbeat against a command recycled under it).
     private int _state = 1;
@@ -28,7 +28,7 @@ internal sealed class PendingCommand : IValueTaskSource<RespValue>
 
     public int State => Volatile.Read(ref _state);
 
-    public ValueTask<RespValue> Task => new(this, _core.Version);
+    public ValueTask<RespReply> Task => new(this, _core.Version);
 
     public static PendingCommand Rent(TimeSpan timeout)
     {
@@ -59,7 +59,7 @@ internal sealed class PendingCommand : IValueTaskSource<RespValue>
         }
     }
 
-    public bool TrySetResult(RespValue value)
+    public bool TrySetResult(RespReply value)
     {
         if (!TryClaim(Volatile.Read(ref _state)))
         {
@@ -87,7 +87,7 @@ internal sealed class PendingCommand : IValueTaskSource<RespValue>
     /// <summary>The connection's FIFO is done with this command.</summary>
     public void ReleaseFromConnection() => Release();
 
-    RespValue IValueTaskSource<RespValue>.GetResult(short token)
+    RespReply IValueTaskSource<RespReply>.GetResult(short token)
     {
         try
         {
@@ -102,9 +102,9 @@ internal sealed class PendingCommand : IValueTaskSource<RespValue>
         }
     }
 
-    ValueTaskSourceStatus IValueTaskSource<RespValue>.GetStatus(short token) => _core.GetStatus(token);
+    ValueTaskSourceStatus IValueTaskSource<RespReply>.GetStatus(short token) => _core.GetStatus(token);
 
-    void IValueTaskSource<RespValue>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+    void IValueTaskSource<RespReply>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _core.OnCompleted(continuation, state, token, flags);
 
     private bool TryClaim(int state) =>

@@ -94,7 +94,7 @@ internal sealed class PhysicalConnection
     }
 
     /// <summary>Writes one command and returns its reply; never blocks on the socket.</summary>
-    public ValueTask<RespValue> SendAsync<TState>(TState state, Action<IBufferWriter<byte>, TState> write, TimeSpan timeout, CancellationToken cancellationToken)
+    public ValueTask<RespReply> SendAsync<TState>(TState state, Action<IBufferWriter<byte>, TState> write, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var command = PendingCommand.Rent(timeout);
         if (cancellationToken.IsCancellationRequested)
@@ -291,7 +291,7 @@ internal sealed class PhysicalConnection
                 Volatile.Write(ref _lastReadTimestamp, Stopwatch.GetTimestamp());
                 try
                 {
-                    while (RespParser.TryParse(ref buffer, out var value))
+                    while (RespParser.TryParseReply(ref buffer, out var value))
                     {
                         Dispatch(value);
                     }
@@ -322,9 +322,9 @@ internal sealed class PhysicalConnection
         }
     }
 
-    private void Dispatch(RespValue value)
+    private void Dispatch(RespReply value)
     {
-        if (_pushHandler is not null && _pushHandler(value))
+        if (_pushHandler is not null && _pushHandler(value.ToValue()))
         {
             return;
         }

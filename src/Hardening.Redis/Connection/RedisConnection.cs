@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -14,6 +15,15 @@ namespace Hardening.Redis;
 /// commands in flight fail with <see cref="RedisConnectionException"/> (they are never resent: the server may or may
 /// not have run them) and the connection reconnects in the background with exponential backoff and jitter.
 /// Blocking reads (<see cref="StreamReadAsync"/> with a block time) and subscriptions use dedicated connections.
+/// <para>
+/// Command methods return <see cref="ValueTask{TResult}"/> and allocate nothing beyond their reply (the
+/// <c>byte[]</c> of a <c>GET</c>; a <c>SET</c> allocates nothing): the state behind the task is pooled and reused as
+/// soon as it has been awaited. So await each one exactly once, and never block on it (<c>.GetAwaiter().GetResult()</c>,
+/// <c>.Result</c>). To keep one for later, await it more than once, combine several
+/// (<see cref="Task.WhenAll(Task[])"/>) or block, call <see cref="ValueTask{TResult}.AsTask"/> first.
+/// <see cref="ConnectAsync(string, ILoggerFactory?, CancellationToken)"/>, <see cref="CheckHealthAsync"/> and the
+/// subscribe methods, which are not on a hot path, return <see cref="Task{TResult}"/>.
+/// </para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -138,7 +148,8 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <summary><c>PING</c>; returns the round-trip time.</summary>
     /// <param name="cancellationToken">Stops waiting for the reply.</param>
     /// <returns>The round-trip time.</returns>
-    public async Task<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
     {
         var start = Stopwatch.GetTimestamp();
         var reply = await SendAsync(0, static (w, _) =>
@@ -174,7 +185,8 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <param name="key">The key.</param>
     /// <param name="cancellationToken">Stops waiting for the reply.</param>
     /// <returns>The value, or null.</returns>
-    public async Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
         var reply = await SendAsync(key, static (w, k) =>
@@ -199,7 +211,8 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <param name="expiresAt">Absolute expiry (<c>PXAT</c>); or null. Not together with <paramref name="expiry"/>.</param>
     /// <param name="cancellationToken">Stops waiting for the reply.</param>
     /// <returns>True when set.</returns>
-    public async Task<bool> SetAsync(string key, RedisArg value, RedisSetCondition condition = RedisSetCondition.Always, TimeSpan? expiry = null, DateTimeOffset? expiresAt = null, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> SetAsync(string key, RedisArg value, RedisSetCondition condition = RedisSetCondition.Always, TimeSpan? expiry = null, DateTimeOffset? expiresAt = null, CancellationToken cancellationToken = default)
     {
         var args = SetArgs.Create(key, value, condition, expiry, expiresAt, keepTtl: false, get: false);
         var reply = await SendAsync(args, SetArgs.Write, cancellationToken).ConfigureAwait(false);
@@ -218,7 +231,8 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <param name="keepTtl">Send <c>KEEPTTL</c>.</param>
     /// <param name="cancellationToken">Stops waiting for the reply.</param>
     /// <returns>True when set.</returns>
-    public async Task<bool> SetAsync(string key, RedisArg value, RedisSetCondition condition, bool keepTtl, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> SetAsync(string key, RedisArg value, RedisSetCondition condition, bool keepTtl, CancellationToken cancellationToken = default)
     {
         var args = SetArgs.Create(key, value, condition, null, null, keepTtl, get: false);
         var reply = await SendAsync(args, SetArgs.Write, cancellationToken).ConfigureAwait(false);
@@ -239,7 +253,8 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <param name="keepTtl">Send <c>KEEPTTL</c> (not with an expiry).</param>
     /// <param name="cancellationToken">Stops waiting for the reply.</param>
     /// <returns>The previous value, or null.</returns>
-    public async Task<byte[]?> SetAndGetAsync(string key, RedisArg value, RedisSetCondition condition = RedisSetCondition.Always, TimeSpan? expiry = null, DateTimeOffset? expiresAt = null, bool keepTtl = false, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<byte[]?> SetAndGetAsync(string key, RedisArg value, RedisSetCondition condition = RedisSetCondition.Always, TimeSpan? expiry = null, DateTimeOffset? expiresAt = null, bool keepTtl = false, CancellationToken cancellationToken = default)
     {
         var args = SetArgs.Create(key, value, condition, expiry, expiresAt, keepTtl, get: true);
         var reply = await SendAsync(args, SetArgs.Write, cancellationToken).ConfigureAwait(false);
@@ -254,7 +269,8 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <param name="key">The key.</param>
     /// <param name="cancellationToken">Stops waiting for the reply.</param>
     /// <returns>1 when removed, 0 when it did not exist.</returns>
-    public async Task<long> DeleteAsync(string key, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<long> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
         var reply = await SendAsync(key, static (w, k) =>
@@ -271,7 +287,8 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <param name="by">The increment (may be negative).</param>
     /// <param name="cancellationToken">Stops waiting for the reply.</param>
     /// <returns>The new value.</returns>
-    public async Task<long> IncrementAsync(string key, long by = 1, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<long> IncrementAsync(string key, long by = 1, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
         var reply = await SendAsync((key, by), static (w, s) =>
@@ -289,7 +306,8 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <param name="ttl">Time to live, at least 1 ms.</param>
     /// <param name="cancellationToken">Stops waiting for the reply.</param>
     /// <returns>True when the expiry was set.</returns>
-    public async Task<bool> ExpireAsync(string key, TimeSpan ttl, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> ExpireAsync(string key, TimeSpan ttl, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
         var ms = ToPositiveMilliseconds(ttl, nameof(ttl));
@@ -306,7 +324,8 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <summary><c>TIME</c>: the server's clock.</summary>
     /// <param name="cancellationToken">Stops waiting for the reply.</param>
     /// <returns>The server's time (microsecond precision).</returns>
-    public async Task<DateTimeOffset> TimeAsync(CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<DateTimeOffset> TimeAsync(CancellationToken cancellationToken = default)
     {
         var reply = await SendAsync(0, static (w, _) =>
         {
@@ -328,7 +347,8 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <param name="args">The arguments (<c>ARGV</c> in Lua); none may be null.</param>
     /// <param name="cancellationToken">Stops waiting for the reply.</param>
     /// <returns>The script's reply; a Lua error throws <see cref="RedisServerException"/>.</returns>
-    public async Task<RespValue> EvaluateAsync(RedisScript script, IReadOnlyList<string> keys, IReadOnlyList<RedisArg> args, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<RespValue> EvaluateAsync(RedisScript script, IReadOnlyList<string> keys, IReadOnlyList<RedisArg> args, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(script);
         ArgumentNullException.ThrowIfNull(keys);
@@ -361,7 +381,7 @@ public sealed class RedisConnection : IAsyncDisposable
             reply = await SendAsync(state, WriteEvalSha, cancellationToken).ConfigureAwait(false);
         }
 
-        return ThrowIfError(reply);
+        return ThrowIfError(reply).ToValue();
     }
 
     /// <summary><c>XADD key [MAXLEN|MINID [=|~] threshold] id field value ...</c>; returns the entry id.</summary>
@@ -372,7 +392,7 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <param name="approximateTrim">Use <c>~</c> rather than <c>=</c>.</param>
     /// <param name="cancellationToken">Stops waiting for the reply.</param>
     /// <returns>The new entry's id.</returns>
-    public Task<string> StreamAddAsync(string key, string id, IReadOnlyList<KeyValuePair<string, RedisArg>> fields, long? maxLength = null, bool approximateTrim = true, CancellationToken cancellationToken = default) =>
+    public ValueTask<string> StreamAddAsync(string key, string id, IReadOnlyList<KeyValuePair<string, RedisArg>> fields, long? maxLength = null, bool approximateTrim = true, CancellationToken cancellationToken = default) =>
         StreamAddAsync(key, id, fields, maxLength is { } max ? RedisStreamTrim.ToMaxLength(max, approximateTrim) : null, cancellationToken);
 
     /// <summary><c>XADD key [MAXLEN|MINID [=|~] threshold] id field value ...</c>; returns the entry id.</summary>
@@ -382,7 +402,8 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <param name="trim">How to trim, or null for no trimming.</param>
     /// <param name="cancellationToken">Stops waiting for the reply.</param>
     /// <returns>The new entry's id.</returns>
-    public async Task<string> StreamAddAsync(string key, string id, IReadOnlyList<KeyValuePair<string, RedisArg>> fields, RedisStreamTrim? trim, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<string> StreamAddAsync(string key, string id, IReadOnlyList<KeyValuePair<string, RedisArg>> fields, RedisStreamTrim? trim, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(id);
@@ -439,7 +460,7 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <param name="count">At most this many entries, or null.</param>
     /// <param name="cancellationToken">Stops waiting for the reply.</param>
     /// <returns>The entries, oldest first.</returns>
-    public Task<IReadOnlyList<RedisStreamEntry>> StreamRangeAsync(string key, string start = "-", string end = "+", int? count = null, CancellationToken cancellationToken = default) =>
+    public ValueTask<IReadOnlyList<RedisStreamEntry>> StreamRangeAsync(string key, string start = "-", string end = "+", int? count = null, CancellationToken cancellationToken = default) =>
         RangeAsync(Cmd.XRange, "XRANGE", key, start, end, count, cancellationToken);
 
     /// <summary><c>XREVRANGE key end start [COUNT n]</c>.</summary>
@@ -449,7 +470,7 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <param name="count">At most this many entries, or null.</param>
     /// <param name="cancellationToken">Stops waiting for the reply.</param>
     /// <returns>The entries, newest first.</returns>
-    public Task<IReadOnlyList<RedisStreamEntry>> StreamReverseRangeAsync(string key, string end = "+", string start = "-", int? count = null, CancellationToken cancellationToken = default) =>
+    public ValueTask<IReadOnlyList<RedisStreamEntry>> StreamReverseRangeAsync(string key, string end = "+", string start = "-", int? count = null, CancellationToken cancellationToken = default) =>
         RangeAsync(Cmd.XRevRange, "XREVRANGE", key, end, start, count, cancellationToken);
 
     /// <summary><c>XREAD [COUNT n] [BLOCK ms] STREAMS key id</c>, on a dedicated connection so that blocking never stalls other callers.</summary>
@@ -459,7 +480,8 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <param name="block">Wait up to this long for entries (<see cref="TimeSpan.Zero"/> waits forever); null does not block.</param>
     /// <param name="cancellationToken">Stops waiting (the dedicated connection is then closed).</param>
     /// <returns>The entries; empty when the block time passed without any.</returns>
-    public async Task<IReadOnlyList<RedisStreamEntry>> StreamReadAsync(string key, string afterId, int? count = null, TimeSpan? block = null, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<IReadOnlyList<RedisStreamEntry>> StreamReadAsync(string key, string afterId, int? count = null, TimeSpan? block = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(afterId);
@@ -501,7 +523,7 @@ public sealed class RedisConnection : IAsyncDisposable
             RespWriter.WriteBulk(w, s.afterId);
         };
 
-        RespValue reply;
+        RespReply reply;
         if (blockMs is null)
         {
             reply = await SendAsync(state, write, cancellationToken).ConfigureAwait(false);
@@ -527,7 +549,8 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <param name="message">The message.</param>
     /// <param name="cancellationToken">Stops waiting for the reply.</param>
     /// <returns>How many subscribers received it.</returns>
-    public async Task<long> PublishAsync(string channel, RedisArg message, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<long> PublishAsync(string channel, RedisArg message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(channel);
         RedisArg.ThrowIfNull(message, nameof(message));
@@ -573,7 +596,8 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <param name="cancellationToken">Stops waiting for the reply.</param>
     /// <returns>The reply (nested errors, e.g. inside arrays, are returned as <see cref="RespType.Error"/> values).</returns>
     /// <exception cref="NotSupportedException">The command would change the shared connection's state (SUBSCRIBE, MULTI, SELECT, ...).</exception>
-    public async Task<RespValue> ExecuteAsync(string command, IReadOnlyList<RedisArg> args, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<RespValue> ExecuteAsync(string command, IReadOnlyList<RedisArg> args, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(command);
         ArgumentNullException.ThrowIfNull(args);
@@ -608,7 +632,7 @@ public sealed class RedisConnection : IAsyncDisposable
         var reply = blocking
             ? await _blocking.SendAsync(state, write, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false)
             : await SendAsync(state, write, cancellationToken).ConfigureAwait(false);
-        return ThrowIfError(reply);
+        return ThrowIfError(reply).ToValue();
     }
 
     /// <summary>Closes every connection; commands in flight fail with <see cref="ObjectDisposedException"/>.</summary>
@@ -626,7 +650,7 @@ public sealed class RedisConnection : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    internal ValueTask<RespValue> SendAsync<TState>(TState state, Action<IBufferWriter<byte>, TState> write, CancellationToken cancellationToken) =>
+    internal ValueTask<RespReply> SendAsync<TState>(TState state, Action<IBufferWriter<byte>, TState> write, CancellationToken cancellationToken) =>
         _interactive.SendAsync(state, write, _options.SyncTimeout, cancellationToken);
 
     private static bool IsClientReply(string[] words, IReadOnlyList<RedisArg> args)
@@ -658,7 +682,8 @@ public sealed class RedisConnection : IAsyncDisposable
         }
     }
 
-    private async Task<IReadOnlyList<RedisStreamEntry>> RangeAsync(byte[] command, string name, string key, string from, string to, int? count, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<IReadOnlyList<RedisStreamEntry>> RangeAsync(byte[] command, string name, string key, string from, string to, int? count, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(from);
@@ -681,7 +706,7 @@ public sealed class RedisConnection : IAsyncDisposable
                 RespWriter.WriteBulk(w, c);
             }
         }, cancellationToken).ConfigureAwait(false);
-        return ParseEntries(ThrowIfError(reply), name);
+        return ParseEntries(ThrowIfError(reply).ToValue(), name);
     }
 
     private static IReadOnlyList<RedisStreamEntry> ParseEntries(RespValue reply, string command)
@@ -691,7 +716,11 @@ public sealed class RedisConnection : IAsyncDisposable
             return [];
         }
 
-        Expect(reply, RespType.Array, command);
+        if (reply.Type != RespType.Array)
+        {
+            throw Unexpected(reply, command);
+        }
+
         var entries = new RedisStreamEntry[reply.Items.Count];
         for (var i = 0; i < entries.Length; i++)
         {
@@ -714,10 +743,10 @@ public sealed class RedisConnection : IAsyncDisposable
         return entries;
     }
 
-    private static RespValue ThrowIfError(RespValue reply) =>
+    private static RespReply ThrowIfError(RespReply reply) =>
         reply.IsError ? throw new RedisServerException(reply.AsString()!) : reply;
 
-    private static RespValue Expect(RespValue reply, RespType type, string command)
+    private static RespReply Expect(RespReply reply, RespType type, string command)
     {
         if (reply.Type == type)
         {
@@ -726,6 +755,8 @@ public sealed class RedisConnection : IAsyncDisposable
 
         throw Unexpected(reply, command);
     }
+
+    private static Exception Unexpected(RespReply reply, string command) => Unexpected(reply.ToValue(), command);
 
     private static Exception Unexpected(RespValue reply, string command) =>
         reply.IsError

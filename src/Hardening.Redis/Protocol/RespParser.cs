@@ -26,10 +26,24 @@ internal static class RespParser
     /// <returns>False when the buffer holds only part of a reply (nothing is consumed).</returns>
     public static bool TryParse(ref ReadOnlySequence<byte> buffer, [NotNullWhen(true)] out RespValue? value)
     {
-        var reader = new SequenceReader<byte>(buffer);
-        if (!TryRead(ref reader, 0, out value))
+        if (!TryParseReply(ref buffer, out var reply))
         {
             value = null;
+            return false;
+        }
+
+        value = reply.ToValue();
+        return true;
+    }
+
+    /// <summary>Like <see cref="TryParse"/>, but a scalar reply costs only its payload (the read loop uses this one).</summary>
+    /// <returns>False when the buffer holds only part of a reply (nothing is consumed).</returns>
+    public static bool TryParseReply(ref ReadOnlySequence<byte> buffer, out RespReply reply)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        if (!TryRead(ref reader, 0, out reply))
+        {
+            reply = default;
             return false;
         }
 
@@ -57,9 +71,9 @@ internal static class RespParser
     public static RedisProtocolException Truncated(long pending) =>
         new($"The Redis reply was truncated: the stream ended with {pending.ToString(CultureInfo.InvariantCulture)} byte(s) of an incomplete reply.");
 
-    private static bool TryRead(ref SequenceReader<byte> reader, int depth, [NotNullWhen(true)] out RespValue? value)
+    private static bool TryRead(ref SequenceReader<byte> reader, int depth, out RespReply value)
     {
-        value = null;
+        value = default;
         if (!reader.TryRead(out var marker))
         {
             return false;
@@ -75,8 +89,7 @@ internal static class RespParser
                     return false;
                 }
 
-                var bytes = line.ToArray();
-                value = marker == '+' ? RespValue.SimpleString(bytes) : RespValue.Error(bytes);
+                value = marker == '+' ? RespReply.SimpleString(SimpleStringBytes(line)) : RespReply.Error(line.ToArray());
                 return true;
             }
 
@@ -87,7 +100,7 @@ internal static class RespParser
                     return false;
                 }
 
-                value = RespValue.Integer(ParseInteger(line, "integer"));
+                value = RespReply.Integer(ParseInteger(line, "integer"));
                 return true;
             }
 
@@ -101,7 +114,7 @@ internal static class RespParser
                 var length = ParseInteger(line, "bulk length");
                 if (length == -1)
                 {
-                    value = RespValue.Null;
+                    value = RespReply.Null;
                     return true;
                 }
 
@@ -123,7 +136,7 @@ internal static class RespParser
                     throw new RedisProtocolException("The Redis reply has a bulk string that is not followed by CRLF (its length does not match its payload).");
                 }
 
-                value = RespValue.BulkString(bytes);
+                value = RespReply.BulkString(bytes);
                 return true;
             }
 
@@ -137,7 +150,7 @@ internal static class RespParser
                 var count = ParseInteger(line, "array length");
                 if (count == -1)
                 {
-                    value = RespValue.Null;
+                    value = RespReply.Null;
                     return true;
                 }
 
@@ -167,16 +180,38 @@ internal static class RespParser
                         return false;
                     }
 
-                    items[i] = item!;
+                    items[i] = item.ToValue();
                 }
 
-                value = RespValue.Array(items);
+                value = RespReply.Array(RespValue.Array(items));
                 return true;
             }
 
             default:
                 throw new RedisProtocolException($"The Redis reply starts with byte 0x{marker:X2}, which is not a RESP2 type ('+', '-', ':', '$' or '*').");
         }
+    }
+
+    /// <summary>The line's bytes; the replies every caller sees (<c>OK</c>, <c>PONG</c>) share one array.</summary>
+    private static byte[] SimpleStringBytes(in ReadOnlySequence<byte> line)
+    {
+        if (line.Length is 2 or 4)
+        {
+            Span<byte> text = stackalloc byte[4];
+            line.CopyTo(text);
+            text = text[..(int)line.Length];
+            if (text.SequenceEqual("OK"u8))
+            {
+                return RespValue.OkBytes;
+            }
+
+            if (text.SequenceEqual("PONG"u8))
+            {
+                return RespValue.PongBytes;
+            }
+        }
+
+        return line.ToArray();
     }
 
     private static void ValidatePrefix(SequenceReader<byte> reader, int depth, long count)

@@ -49,9 +49,15 @@ public sealed class RespValue
 
     internal static RespValue Null { get; } = new(RespType.Null, null, 0, null);
 
-    internal static RespValue Ok { get; } = new(RespType.SimpleString, "OK"u8.ToArray(), 0, null);
+    /// <summary>The payload of <c>+OK</c>, shared: never hand it to a caller that could change it.</summary>
+    internal static byte[] OkBytes { get; } = "OK"u8.ToArray();
 
-    internal static RespValue Pong { get; } = new(RespType.SimpleString, "PONG"u8.ToArray(), 0, null);
+    /// <summary>The payload of <c>+PONG</c>, shared like <see cref="OkBytes"/>.</summary>
+    internal static byte[] PongBytes { get; } = "PONG"u8.ToArray();
+
+    internal static RespValue Ok { get; } = new(RespType.SimpleString, OkBytes, 0, null);
+
+    internal static RespValue Pong { get; } = new(RespType.SimpleString, PongBytes, 0, null);
 
     internal static RespValue EmptyBulk { get; } = new(RespType.BulkString, System.Array.Empty<byte>(), 0, null);
 
@@ -105,7 +111,7 @@ public sealed class RespValue
     };
 
     internal static RespValue SimpleString(byte[] bytes) =>
-        bytes.AsSpan().SequenceEqual("OK"u8) ? Ok : bytes.AsSpan().SequenceEqual("PONG"u8) ? Pong : new(RespType.SimpleString, bytes, 0, null);
+        bytes == OkBytes || bytes.AsSpan().SequenceEqual("OK"u8) ? Ok : bytes == PongBytes || bytes.AsSpan().SequenceEqual("PONG"u8) ? Pong : new(RespType.SimpleString, bytes, 0, null);
 
     internal static RespValue Error(byte[] bytes) => new(RespType.Error, bytes, 0, null);
 

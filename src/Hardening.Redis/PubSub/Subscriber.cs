@@ -148,7 +148,7 @@ internal sealed class Subscriber
             all = [.. _channels.Keys.Select(c => (c, false)), .. _patterns.Keys.Select(p => (p, true))];
         }
 
-        var replies = new List<ValueTask<RespValue>>(all.Count);
+        var replies = new List<ValueTask<RespReply>>(all.Count);
         foreach (var item in all)
         {
             replies.Add(connection.SendAsync(item, static (w, s) =>

@@ -46,7 +46,7 @@ public sealed class RedisTokenReplayStoreTests(RedisFixture redis) : IClassFixtu
             var replayed = guard.TryConsumeAsync("iss", jti, exp).AsTask().GetAwaiter().GetResult();
 
             // Redis deletes the key at PEXPIRETIME: refused until exactly exp + skew, free after.
-            var pxat = _connection.ExecuteAsync("PEXPIRETIME", [key]).GetAwaiter().GetResult().AsInt64();
+            var pxat = _connection.ExecuteAsync("PEXPIRETIME", [key]).AsTask().GetAwaiter().GetResult().AsInt64();
             return consumed && !replayed && pxat == (exp + skew).ToUnixTimeMilliseconds();
         }).Check(PropertyConfig.Create(100));
     }

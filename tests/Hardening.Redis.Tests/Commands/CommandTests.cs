@@ -107,10 +107,10 @@ public sealed class CommandTests(RedisFixture redis) : IClassFixture<RedisFixtur
     {
         var key = Key();
         await _redis.SetAsync(key, "not a number");
-        var ex = await Assert.ThrowsAsync<RedisServerException>(() => _redis.IncrementAsync(key));
+        var ex = await Assert.ThrowsAsync<RedisServerException>(() => _redis.IncrementAsync(key).AsTask());
         Assert.Contains("not an integer", ex.Message, StringComparison.Ordinal);
 
-        var unknown = await Assert.ThrowsAsync<RedisServerException>(() => _redis.ExecuteAsync("NOSUCHCOMMAND", []));
+        var unknown = await Assert.ThrowsAsync<RedisServerException>(() => _redis.ExecuteAsync("NOSUCHCOMMAND", []).AsTask());
         Assert.Contains("unknown command", unknown.Message, StringComparison.OrdinalIgnoreCase);
 
         // The connection is still usable afterwards.
@@ -142,7 +142,7 @@ public sealed class CommandTests(RedisFixture redis) : IClassFixture<RedisFixtur
     {
         foreach (var command in new[] { "SUBSCRIBE", "multi", "SELECT", "MONITOR" })
         {
-            var ex = await Assert.ThrowsAsync<NotSupportedException>(() => _redis.ExecuteAsync(command, ["1"]));
+            var ex = await Assert.ThrowsAsync<NotSupportedException>(() => _redis.ExecuteAsync(command, ["1"]).AsTask());
             Assert.Contains(command, ex.Message, StringComparison.OrdinalIgnoreCase);
         }
     }
@@ -150,21 +150,21 @@ public sealed class CommandTests(RedisFixture redis) : IClassFixture<RedisFixtur
     [Fact]
     public async Task Null_keys_and_values_are_rejected_at_the_call()
     {
-        await Assert.ThrowsAsync<ArgumentNullException>("key", () => _redis.GetAsync(null!));
-        await Assert.ThrowsAsync<ArgumentNullException>("key", () => _redis.SetAsync(null!, "v"));
-        await Assert.ThrowsAsync<ArgumentNullException>("value", () => _redis.SetAsync("k", (string)null!));
-        await Assert.ThrowsAsync<ArgumentNullException>("value", () => _redis.SetAsync("k", default(RedisArg)));
-        await Assert.ThrowsAsync<ArgumentNullException>("key", () => _redis.DeleteAsync(null!));
-        await Assert.ThrowsAsync<ArgumentNullException>("key", () => _redis.IncrementAsync(null!));
-        await Assert.ThrowsAsync<ArgumentNullException>("key", () => _redis.ExpireAsync(null!, TimeSpan.FromSeconds(1)));
-        await Assert.ThrowsAsync<ArgumentNullException>("key", () => _redis.StreamAddAsync(null!, "*", [new("f", "v")]));
-        await Assert.ThrowsAsync<ArgumentNullException>("key", () => _redis.StreamRangeAsync(null!));
-        await Assert.ThrowsAsync<ArgumentNullException>("key", () => _redis.StreamReadAsync(null!, "0"));
-        await Assert.ThrowsAsync<ArgumentNullException>("channel", () => _redis.PublishAsync(null!, "m"));
-        await Assert.ThrowsAsync<ArgumentNullException>("keys", () => _redis.EvaluateAsync(new RedisScript("return 1"), [null!], []));
-        await Assert.ThrowsAsync<ArgumentNullException>("args[1]", () => _redis.ExecuteAsync("SET", ["k", (string)null!]));
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>("expiry", () => _redis.SetAsync("k", "v", expiry: TimeSpan.Zero));
-        await Assert.ThrowsAsync<ArgumentException>("expiry", () => _redis.SetAsync("k", "v", expiry: TimeSpan.FromSeconds(1), expiresAt: DateTimeOffset.UtcNow.AddHours(1)));
+        await Assert.ThrowsAsync<ArgumentNullException>("key", () => _redis.GetAsync(null!).AsTask());
+        await Assert.ThrowsAsync<ArgumentNullException>("key", () => _redis.SetAsync(null!, "v").AsTask());
+        await Assert.ThrowsAsync<ArgumentNullException>("value", () => _redis.SetAsync("k", (string)null!).AsTask());
+        await Assert.ThrowsAsync<ArgumentNullException>("value", () => _redis.SetAsync("k", default(RedisArg)).AsTask());
+        await Assert.ThrowsAsync<ArgumentNullException>("key", () => _redis.DeleteAsync(null!).AsTask());
+        await Assert.ThrowsAsync<ArgumentNullException>("key", () => _redis.IncrementAsync(null!).AsTask());
+        await Assert.ThrowsAsync<ArgumentNullException>("key", () => _redis.ExpireAsync(null!, TimeSpan.FromSeconds(1)).AsTask());
+        await Assert.ThrowsAsync<ArgumentNullException>("key", () => _redis.StreamAddAsync(null!, "*", [new("f", "v")]).AsTask());
+        await Assert.ThrowsAsync<ArgumentNullException>("key", () => _redis.StreamRangeAsync(null!).AsTask());
+        await Assert.ThrowsAsync<ArgumentNullException>("key", () => _redis.StreamReadAsync(null!, "0").AsTask());
+        await Assert.ThrowsAsync<ArgumentNullException>("channel", () => _redis.PublishAsync(null!, "m").AsTask());
+        await Assert.ThrowsAsync<ArgumentNullException>("keys", () => _redis.EvaluateAsync(new RedisScript("return 1"), [null!], []).AsTask());
+        await Assert.ThrowsAsync<ArgumentNullException>("args[1]", () => _redis.ExecuteAsync("SET", ["k", (string)null!]).AsTask());
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>("expiry", () => _redis.SetAsync("k", "v", expiry: TimeSpan.Zero).AsTask());
+        await Assert.ThrowsAsync<ArgumentException>("expiry", () => _redis.SetAsync("k", "v", expiry: TimeSpan.FromSeconds(1), expiresAt: DateTimeOffset.UtcNow.AddHours(1)).AsTask());
 
         // Nothing half-sent: the connection still pairs replies correctly.
         var key = Key();

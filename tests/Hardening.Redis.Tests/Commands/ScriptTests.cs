@@ -43,7 +43,7 @@ public sealed class ScriptTests
     {
         var shared = await RedisServer.Shared;
         await using var redis = await RedisConnection.ConnectAsync(shared.ConnectionString);
-        var ex = await Assert.ThrowsAsync<RedisServerException>(() => redis.EvaluateAsync(new RedisScript("return redis.call('NOSUCH')"), [], []));
+        var ex = await Assert.ThrowsAsync<RedisServerException>(() => redis.EvaluateAsync(new RedisScript("return redis.call('NOSUCH')"), [], []).AsTask());
         Assert.Contains("Unknown Redis command", ex.Message, StringComparison.OrdinalIgnoreCase);
         var nested = await redis.EvaluateAsync(new RedisScript("return {1, 'two', redis.status_reply('OK')}"), [], []);
         Assert.Equal("*3 [:1, $3 two, +OK]", nested.ToString());

@@ -33,9 +33,9 @@ public sealed class ConnectionPropertyTests(RedisFixture redis) : IClassFixture<
         Prop.ForAll(cases.ToArbitrary(), c =>
         {
             RedisArg arg = c.asMemory ? new ReadOnlyMemory<byte>([0xEE, .. c.value, 0xEE], 1, c.value.Length) : c.value;
-            _redis.SetAsync(c.key, arg).GetAwaiter().GetResult();
-            var back = _redis.GetAsync(c.key).GetAwaiter().GetResult();
-            _redis.DeleteAsync(c.key).GetAwaiter().GetResult();
+            _redis.SetAsync(c.key, arg).AsTask().GetAwaiter().GetResult();
+            var back = _redis.GetAsync(c.key).AsTask().GetAwaiter().GetResult();
+            _redis.DeleteAsync(c.key).AsTask().GetAwaiter().GetResult();
             return back is not null && back.AsSpan().SequenceEqual(c.value);
         }).Check(PropertyConfig.Create(200));
     }
@@ -72,12 +72,12 @@ public sealed class ConnectionPropertyTests(RedisFixture redis) : IClassFixture<
                     case OpKind.GetMissing:
                         return await _redis.GetAsync(key) is null;
                     default:
-                        var ex = await Assert.ThrowsAsync<RedisServerException>(() => _redis.ExecuteAsync("LPUSH", [key]));
+                        var ex = await Assert.ThrowsAsync<RedisServerException>(() => _redis.ExecuteAsync("LPUSH", [key]).AsTask());
                         return ex.Message.Contains("wrong number of arguments", StringComparison.Ordinal);
                 }
             })).ToArray();
             var ok = Task.WhenAll(tasks).GetAwaiter().GetResult().All(r => r);
-            _redis.ExecuteAsync("DEL", [.. Enumerable.Range(0, ops.Length).Select(i => (RedisArg)$"cc:{run}:{i}")]).GetAwaiter().GetResult();
+            _redis.ExecuteAsync("DEL", [.. Enumerable.Range(0, ops.Length).Select(i => (RedisArg)$"cc:{run}:{i}")]).AsTask().GetAwaiter().GetResult();
             return ok;
         }).Check(PropertyConfig.Create(100));
     }
@@ -100,7 +100,7 @@ public sealed class ConnectionPropertyTests(RedisFixture redis) : IClassFixture<
             {
                 await using var fake = new FakeServer(closeAfterReply: true, bytes);
                 await using var conn = await RedisConnection.ConnectAsync($"127.0.0.1:{fake.Port},syncTimeout=10000");
-                var ex = await Record.ExceptionAsync(() => conn.GetAsync("k"));
+                var ex = await Record.ExceptionAsync(() => conn.GetAsync("k").AsTask());
                 return ex is RedisProtocolException;
             }).GetAwaiter().GetResult();
         }).Check(PropertyConfig.Create(100));

@@ -51,7 +51,7 @@ public sealed class ConnectionTests(RedisFixture redis) : IClassFixture<RedisFix
         var noAuth = await RedisConnection.ConnectAsync(server.ConnectionString);
         await using (noAuth)
         {
-            var denied = await Assert.ThrowsAsync<RedisServerException>(() => noAuth.GetAsync("k"));
+            var denied = await Assert.ThrowsAsync<RedisServerException>(() => noAuth.GetAsync("k").AsTask());
             Assert.Contains("NOAUTH", denied.Message, StringComparison.Ordinal);
         }
     }
@@ -70,7 +70,7 @@ public sealed class ConnectionTests(RedisFixture redis) : IClassFixture<RedisFix
         var port = FreePort.Next();
         await using var conn = await RedisConnection.ConnectAsync($"127.0.0.1:{port},abortConnect=false,connectTimeout=2000");
         Assert.NotEqual(RedisConnectionState.Connected, conn.State);
-        await Assert.ThrowsAsync<RedisConnectionException>(() => conn.GetAsync("k"));
+        await Assert.ThrowsAsync<RedisConnectionException>(() => conn.GetAsync("k").AsTask());
         var health = await conn.CheckHealthAsync();
         Assert.False(health.IsHealthy);
         Assert.NotNull(health.Error);
@@ -93,7 +93,7 @@ public sealed class ConnectionTests(RedisFixture redis) : IClassFixture<RedisFix
         await conn.DisposeAsync();
         Assert.Equal(RedisConnectionState.Disposed, conn.State);
         Assert.Equal([RedisConnectionState.Disposed], states);
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => conn.GetAsync("k"));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => conn.GetAsync("k").AsTask());
         await Assert.ThrowsAsync<ObjectDisposedException>(() => conn.SubscribeAsync("c", _ => { }));
     }
 
@@ -112,7 +112,7 @@ public sealed class ConnectionTests(RedisFixture redis) : IClassFixture<RedisFix
     {
         await using var conn = await RedisConnection.ConnectAsync(redis.ConnectionString);
         var prefix = "mc:" + Guid.NewGuid().ToString("N") + ":";
-        await Task.WhenAll(Enumerable.Range(0, 2000).Select(i => conn.SetAsync(prefix + i, "value-" + i)));
+        await Task.WhenAll(Enumerable.Range(0, 2000).Select(i => conn.SetAsync(prefix + i, "value-" + i).AsTask()));
         var results = await Task.WhenAll(Enumerable.Range(0, 2000).Select(async i => (i, v: await conn.GetAsync(prefix + i))));
         foreach (var (i, v) in results)
         {
@@ -127,7 +127,7 @@ public sealed class ConnectionTests(RedisFixture redis) : IClassFixture<RedisFix
         var key = "cx:" + Guid.NewGuid().ToString("N");
         await conn.SetAsync(key, "mine");
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => conn.EvaluateAsync(Sleep, [], [500L], cts.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => conn.EvaluateAsync(Sleep, [], [500L], cts.Token).AsTask());
         Assert.Equal("mine", Encoding.UTF8.GetString((await conn.GetAsync(key))!));
     }
 
@@ -136,7 +136,7 @@ public sealed class ConnectionTests(RedisFixture redis) : IClassFixture<RedisFix
     {
         await using var server = await RedisServer.StartAsync();
         await using var conn = await RedisConnection.ConnectAsync(server.ConnectionString + ",syncTimeout=200");
-        var ex = await Assert.ThrowsAsync<RedisTimeoutException>(() => conn.EvaluateAsync(Sleep, [], [1000L]));
+        var ex = await Assert.ThrowsAsync<RedisTimeoutException>(() => conn.EvaluateAsync(Sleep, [], [1000L]).AsTask());
         Assert.Contains("syncTimeout", ex.Message, StringComparison.Ordinal);
 
         // The late reply to DEBUG SLEEP is discarded, not handed to the next caller.

@@ -16,7 +16,7 @@ public sealed class FaultTests
         return options;
     }
 
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> attempt, string what)
+    private static async Task<T> EventuallyAsync<T>(Func<ValueTask<T>> attempt, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
@@ -51,8 +51,8 @@ public sealed class FaultTests
         // Keep the server busy so that the commands below are certainly waiting for replies when it dies
         // (the script is loaded first so that EVALSHA starts running at once).
         await conn.EvaluateAsync(ConnectionTests.Sleep, [], [1L]);
-        var busy = conn.EvaluateAsync(ConnectionTests.Sleep, [], [3000L]);
-        var inFlight = Enumerable.Range(0, 100).Select(i => conn.IncrementAsync("counter")).ToArray();
+        var busy = conn.EvaluateAsync(ConnectionTests.Sleep, [], [3000L]).AsTask();
+        var inFlight = Enumerable.Range(0, 100).Select(i => conn.IncrementAsync("counter").AsTask()).ToArray();
         await Task.Delay(200);
         await server.StopAsync();
 
@@ -63,7 +63,7 @@ public sealed class FaultTests
         }
 
         // While the server is down, commands fail (fast, with the same exception type) instead of hanging.
-        await Assert.ThrowsAsync<RedisConnectionException>(() => conn.GetAsync("k"));
+        await Assert.ThrowsAsync<RedisConnectionException>(() => conn.GetAsync("k").AsTask());
         Assert.NotEqual(RedisConnectionState.Connected, conn.State);
 
         await server.RestartAsync();
@@ -103,7 +103,7 @@ public sealed class FaultTests
 
         foreach (var task in inFlight)
         {
-            await Assert.ThrowsAsync<RedisConnectionException>(() => task);
+            await Assert.ThrowsAsync<RedisConnectionException>(() => task.AsTask());
         }
 
         // The client reconnects; had it resent the INCRs, they would run as soon as writes resume.
@@ -121,7 +121,7 @@ public sealed class FaultTests
         var options = FastReconnect(server.ConnectionString);
         options.AbortConnect = false;
         await using var conn = await RedisConnection.ConnectAsync(options);
-        await Assert.ThrowsAsync<RedisConnectionException>(() => conn.PingAsync());
+        await Assert.ThrowsAsync<RedisConnectionException>(() => conn.PingAsync().AsTask());
         await server.RestartAsync();
         await EventuallyAsync(() => conn.PingAsync(), "PING once the server is up");
     }
@@ -134,7 +134,7 @@ public sealed class FaultTests
             "$-1\r\n");               // second connection: a valid null reply
         var options = FastReconnect($"127.0.0.1:{fake.Port}");
         await using var conn = await RedisConnection.ConnectAsync(options);
-        var ex = await Assert.ThrowsAsync<RedisProtocolException>(() => conn.GetAsync("k"));
+        var ex = await Assert.ThrowsAsync<RedisProtocolException>(() => conn.GetAsync("k").AsTask());
         Assert.Contains("0x3F", ex.Message, StringComparison.Ordinal);
         Assert.Null(await EventuallyAsync(() => conn.GetAsync("k"), "GET on the new connection"));
         Assert.Equal(2, fake.Connections);
@@ -145,7 +145,7 @@ public sealed class FaultTests
     {
         await using var fake = new FakeServer("$10\r\nabc", "+OK\r\n");
         await using var conn = await RedisConnection.ConnectAsync(FastReconnect($"127.0.0.1:{fake.Port}"));
-        var ex = await Assert.ThrowsAsync<RedisProtocolException>(() => conn.GetAsync("k"));
+        var ex = await Assert.ThrowsAsync<RedisProtocolException>(() => conn.GetAsync("k").AsTask());
         Assert.Contains("truncated", ex.Message, StringComparison.Ordinal);
     }
 
@@ -155,12 +155,12 @@ public sealed class FaultTests
         await using var fake = new FakeServer("+OK\r\n+OK\r\n", "-ERR second connection\r\n");
         await using var conn = await RedisConnection.ConnectAsync(FastReconnect($"127.0.0.1:{fake.Port}"));
         var first = conn.SetAsync("k", "v");
-        var outcome = await Record.ExceptionAsync(() => first);
+        var outcome = await Record.ExceptionAsync(() => first.AsTask());
 
         // The first SET may get its OK before the stray one is seen; the next command must never get the stray OK.
         Assert.True(outcome is null or RedisProtocolException, outcome?.ToString());
         // It fails on the reset connection, while reconnecting, or with the second connection's error; it never succeeds.
-        var second = await Record.ExceptionAsync(() => conn.SetAsync("k", "v"));
+        var second = await Record.ExceptionAsync(() => conn.SetAsync("k", "v").AsTask());
         Assert.IsAssignableFrom<RedisException>(second);
     }
 }

@@ -106,7 +106,7 @@ public sealed class TlsTests(TlsRedisFixture tls) : IClassFixture<TlsRedisFixtur
         await using var redis = await RedisConnection.ConnectAsync(options);
         await redis.SetAsync("tls", new byte[] { 1, 2, 3 });
         Assert.Equal(new byte[] { 1, 2, 3 }, await redis.GetAsync("tls"));
-        await Task.WhenAll(Enumerable.Range(0, 500).Select(i => redis.IncrementAsync("tls:counter")));
+        await Task.WhenAll(Enumerable.Range(0, 500).Select(i => redis.IncrementAsync("tls:counter").AsTask()));
         Assert.Equal(500, (await redis.ExecuteAsync("GET", ["tls:counter"])).AsInt64());
     }
 
