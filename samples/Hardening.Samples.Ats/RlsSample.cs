@@ -37,7 +37,8 @@ public static class RlsSample
 
         // The sample connects with the configured (owner) credentials and switches every session to the NOLOGIN
         // application role, so RLS applies. In production, log in as the application role itself.
-        var app = new NpgsqlConnectionStringBuilder(pg) { Options = $"-c role={AppRole}" };
+        // Auto-prepare makes the per-request tenant context statement a prepared one (see the Rls README, Performance).
+        var app = new NpgsqlConnectionStringBuilder(pg) { Options = $"-c role={AppRole}", MaxAutoPrepare = 20, AutoPrepareMinUsages = 2 };
         builder.Services.AddSingleton(NpgsqlDataSource.Create(app.ConnectionString));
         builder.Services.AddHardeningRls(o =>
         {

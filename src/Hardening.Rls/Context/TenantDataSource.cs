@@ -28,7 +28,7 @@ public sealed class TenantDataSource
     private readonly int _maxValueLength;
     private readonly int _maxRoles;
 
-    /// <summary>Wraps <paramref name="dataSource"/>; refuses Multiplexing and warns on <c>No Reset On Close</c>.</summary>
+    /// <summary>Wraps <paramref name="dataSource"/>; refuses Multiplexing, warns on <c>No Reset On Close</c> and suggests <c>Max Auto Prepare</c> when it is off.</summary>
     /// <param name="dataSource">The application's data source (connect as the non-owner, NOBYPASSRLS application role).</param>
     /// <param name="options">Setting names and limits; null for the defaults.</param>
     /// <param name="logger">Logger for the guard-rail warnings; null for none.</param>
@@ -48,6 +48,11 @@ public sealed class TenantDataSource
         if (builder.NoResetOnClose)
         {
             RlsLog.NoResetOnClose(logger ?? (ILogger)NullLogger.Instance);
+        }
+
+        if (builder.MaxAutoPrepare == 0)
+        {
+            RlsLog.AutoPrepareOff(logger ?? (ILogger)NullLogger.Instance);
         }
 
         TenantSettings.ValidateName(options.TenantSetting, "tenant");

@@ -189,9 +189,20 @@ public sealed class TenantDataSourceTests(TenantDataSourceTests.ContextDatabase 
         Assert.Contains(logger.Entries, e => e.Level == LogLevel.Warning && e.EventId.Id == 6102);
 
         var quiet = new ListLogger<TenantDataSource>();
-        using var normal = NpgsqlDataSource.Create(_server.ForDatabase(_db, PostgresServer.AppRole));
+        using var normal = NpgsqlDataSource.Create(_server.ForDatabase(_db, PostgresServer.AppRole) + ";Max Auto Prepare=20");
         _ = new TenantDataSource(normal, logger: quiet);
         Assert.Empty(quiet.Entries);
+    }
+
+    [Fact]
+    public void Auto_prepare_off_is_logged_once_as_information()
+    {
+        using var ds = NpgsqlDataSource.Create(_server.ForDatabase(_db, PostgresServer.AppRole));
+        var logger = new ListLogger<TenantDataSource>();
+        _ = new TenantDataSource(ds, logger: logger);
+        var entry = Assert.Single(logger.Entries);
+        Assert.Equal(6106, entry.EventId.Id);
+        Assert.Equal(LogLevel.Information, entry.Level);
     }
 
     [Fact]
