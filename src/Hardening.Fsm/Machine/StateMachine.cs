@@ -117,7 +117,7 @@ public sealed class StateMachine<TEntity>
 
         // A stale expectation is decided on one volatile read (the state), before any snapshot: the cheapest rejection.
         var state = entity.State;
-        if (!ReferenceEquals(state, expectedState) && !string.Equals(state, expectedState, StringComparison.Ordinal))
+        if (!string.Equals(state, expectedState))
         {
             return Reject(entity, RejectionReason.StaleState, state, trigger, null, actor);
         }
@@ -358,15 +358,26 @@ public sealed class StateMachine<TEntity>
         return Expression.Lambda<Action<TEntity>>(assign, p).Compile();
     }
 
+    // Inlined into TryFire: a rejection is a counter check and a struct, with no call unless a logger is configured.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private TransitionResult Reject(TEntity entity, RejectionReason reason, string state, string trigger, string? detail, Actor actor)
     {
         _metrics.Record(reason);
-        if (_logger is not null && _triggerTouchesProtected.TryGetValue(trigger, out var touches) && touches && _logger.IsEnabled(LogLevel.Warning))
+        if (_logger is not null)
         {
-            FsmLog.ProtectedTransitionRejected(_logger, Name, _entityId(entity), state, trigger, reason, Actor.KindName(actor.Kind), actor.Id);
+            LogRejection(entity, reason, state, trigger, actor);
         }
 
         return TransitionResult.Reject(reason, state, trigger, detail);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void LogRejection(TEntity entity, RejectionReason reason, string state, string trigger, Actor actor)
+    {
+        if (_triggerTouchesProtected.TryGetValue(trigger, out var touches) && touches && _logger!.IsEnabled(LogLevel.Warning))
+        {
+            FsmLog.ProtectedTransitionRejected(_logger, Name, _entityId(entity), state, trigger, reason, Actor.KindName(actor.Kind), actor.Id);
+        }
     }
 
     private sealed class CompiledState(StateMachine<TEntity> owner, string name, bool isTerminal, (string Name, Func<TEntity, bool> Holds)[] invariants)
