@@ -45,6 +45,48 @@ public sealed class PubSubTests(RedisFixture redis) : IClassFixture<RedisFixture
     }
 
     [Fact]
+    public async Task Losing_only_the_subscriber_connection_is_reported_and_subscriptions_come_back()
+    {
+        // Its own server: CLIENT KILL TYPE pubsub would cut other tests' subscribers.
+        await using var server = await RedisServer.StartAsync();
+        await using var conn = await RedisConnection.ConnectAsync(server.ConnectionString);
+        var channel = Channel();
+        var states = new ConcurrentQueue<RedisConnectionState>();
+        var back = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        conn.SubscriberStateChanged += (_, state) =>
+        {
+            states.Enqueue(state);
+            if (state == RedisConnectionState.Connected && states.Contains(RedisConnectionState.Disconnected))
+            {
+                back.TrySetResult(true);
+            }
+        };
+        var received = new ConcurrentQueue<string>();
+        var got = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var sub = await conn.SubscribeAsync(channel, m =>
+        {
+            received.Enqueue(Encoding.UTF8.GetString(m.Payload.Span));
+            if (received.Contains("after"))
+            {
+                got.TrySetResult(true);
+            }
+        });
+
+        await using var admin = await RedisConnection.ConnectAsync(server.ConnectionString);
+        var killed = await admin.ExecuteAsync("CLIENT", ["KILL", "TYPE", "pubsub"]);
+        Assert.Equal(1L, killed.AsInt64());
+        await WithinAsync(back.Task, "SubscriberStateChanged did not report Disconnected then Connected");
+
+        // Connected means resubscribed: a message published now is delivered (the interactive connection never dropped).
+        Assert.Equal(RedisConnectionState.Connected, conn.State);
+        Assert.Equal(1, await conn.PublishAsync(channel, "after"));
+        await WithinAsync(got.Task, "no message after the subscriber came back");
+        Assert.Equal(
+            [RedisConnectionState.Connected, RedisConnectionState.Disconnected, RedisConnectionState.Connecting, RedisConnectionState.Connected],
+            states);
+    }
+
+    [Fact]
     public async Task Pattern_subscribe_reports_the_pattern_and_the_channel()
     {
         await using var conn = await RedisConnection.ConnectAsync(redis.ConnectionString);
