@@ -242,12 +242,14 @@ internal sealed class ManagedConnection
                         return;
                     }
 
+                    // State and connection change together: whoever can send on it sees Connected.
                     _current = connection;
+                    _state = RedisConnectionState.Connected;
                     ready = _ready;
                     Volatile.Write(ref _reconnecting, 0);
                 }
 
-                SetState(RedisConnectionState.Connected);
+                RaiseStateChanged(RedisConnectionState.Connected);
                 Log.Connected(_logger, _role, connection.Endpoint);
                 ready.TrySetResult(connection);
                 if (connection.IsDead)
@@ -302,6 +304,11 @@ internal sealed class ManagedConnection
             _state = state;
         }
 
+        RaiseStateChanged(state);
+    }
+
+    private void RaiseStateChanged(RedisConnectionState state)
+    {
         try
         {
             StateChanged?.Invoke(state);

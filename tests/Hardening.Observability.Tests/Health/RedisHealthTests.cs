@@ -1,8 +1,11 @@
 using System.Net;
 using System.Text.Json;
 using Hardening.Redis;
+using Hardening.Observability.Health;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace Hardening.Observability.Tests.Health;
 
@@ -54,5 +57,20 @@ public sealed class RedisHealthTests
         }
 
         Assert.Equal(HttpStatusCode.OK, status);
+    }
+
+    [Fact]
+    public async Task A_first_check_on_a_connection_that_is_still_connecting_reports_the_state_after_its_ping()
+    {
+        await using var server = await RedisServer.StartAsync();
+        for (var i = 0; i < 20; i++)
+        {
+            // Create returns at once and connects in the background: the check's PING waits for the connection.
+            await using var connection = RedisConnection.Create(RedisConnectionOptions.Parse(server.ConnectionString));
+            var check = new RedisHealthCheck(connection, Options.Create(new HardeningObservabilityOptions()));
+            var result = await check.CheckHealthAsync(new HealthCheckContext());
+            Assert.Equal(HealthStatus.Healthy, result.Status);
+            Assert.Equal("Connected", result.Data["state"]);
+        }
     }
 }
