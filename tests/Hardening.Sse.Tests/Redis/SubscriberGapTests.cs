@@ -50,12 +50,8 @@ public sealed class SubscriberGapTests(ITestOutputHelper output)
     public async Task Events_published_while_the_subscriber_is_down_reach_a_connected_client_once_and_in_order()
     {
         await using var server = await RedisServer.StartAsync();
-        var (host, redis) = await StartHostAsync(server);
-        await using var hostScope = host;
-        using var watch = new SubscriberWatch(redis);
-        var first = await host.Publisher.PublishAsync("s", "e", "before");
-        await using var client = await host.ConnectAsync("s", $"{first.Epoch}-0");
-        await client.WaitForCountAsync(1);
+        await using var scene = await Scene.StartAsync(server);
+        var (host, redis, watch, client, first) = (scene.Host, scene.Redis, scene.Watch, scene.Client, scene.First);
         await using var admin = await RedisConnection.ConnectAsync(server.ConnectionString);
 
         // Hold the gap open: the default user may still PUBLISH to the stream's channel (the append script does), but
@@ -94,12 +90,8 @@ public sealed class SubscriberGapTests(ITestOutputHelper output)
     {
         const int Rounds = 20;
         await using var server = await RedisServer.StartAsync();
-        var (host, redis) = await StartHostAsync(server);
-        await using var hostScope = host;
-        using var watch = new SubscriberWatch(redis);
-        var first = await host.Publisher.PublishAsync("s", "e", "before");
-        await using var client = await host.ConnectAsync("s", $"{first.Epoch}-0");
-        await client.WaitForCountAsync(1);
+        await using var scene = await Scene.StartAsync(server);
+        var (host, redis, watch, client, first) = (scene.Host, scene.Redis, scene.Watch, scene.Client, scene.First);
 
         // Shares the store's pattern subscription, so it sees exactly what the store's live path sees.
         var live = new LiveObserver();
@@ -151,6 +143,46 @@ public sealed class SubscriberGapTests(ITestOutputHelper output)
         var items = await client.WaitUntilAsync(i => i.Any(x => x.EventId == sentinel.Id.ToString()), Generous);
         Assert.Equal(expected, items.Select(i => i.EventId));
         Assert.False(client.Completion.IsCompleted); // the same connection throughout
+    }
+
+    /// <summary>A host on the server, a watch on its subscriber, one published event and a client that has received it.</summary>
+    private sealed class Scene : IAsyncDisposable
+    {
+        private Scene(SseTestHost host, RedisConnection redis, SubscriberWatch watch, SseConnection client, SseEvent first)
+        {
+            Host = host;
+            Redis = redis;
+            Watch = watch;
+            Client = client;
+            First = first;
+        }
+
+        public SseTestHost Host { get; }
+
+        public RedisConnection Redis { get; }
+
+        public SubscriberWatch Watch { get; }
+
+        public SseConnection Client { get; }
+
+        public SseEvent First { get; }
+
+        public static async Task<Scene> StartAsync(RedisServer server)
+        {
+            var (host, redis) = await StartHostAsync(server);
+            var watch = new SubscriberWatch(redis);
+            var first = await host.Publisher.PublishAsync("s", "e", "before");
+            var client = await host.ConnectAsync("s", $"{first.Epoch}-0");
+            await client.WaitForCountAsync(1);
+            return new Scene(host, redis, watch, client, first);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Client.DisposeAsync();
+            Watch.Dispose();
+            await Host.DisposeAsync();
+        }
     }
 
     private static RedisConnectionOptions FastReconnect(RedisServer server)
