@@ -1,13 +1,8 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Hardening.Rls.Context;
-using Hardening.Rls.Migrations;
-using Npgsql;
 
 namespace Hardening.Benchmarks.Rls;
 
@@ -15,21 +10,18 @@ namespace Hardening.Benchmarks.Rls;
 /// A primary-key lookup for one tenant: through <see cref="TenantDataSource"/> (context + query in one round trip),
 /// vs the same lookup on an identical table without RLS and without context (baseline), vs the naive form
 /// (separate BEGIN, set_config, query, COMMIT: four round trips). All three run in one process against one
-/// database of one throwaway PostgreSQL 15 cluster (or HARDENING_BENCH_PG, a superuser connection string).
+/// database (<see cref="RlsBenchDatabase"/>). Each invocation is <see cref="Requests"/> requests, made by one caller
+/// after another (<see cref="Concurrency"/> 1: latency-bound) or by 8 callers at once (CPU-bound on a small machine).
+/// BenchmarkDotNet times the forms one after another, so a machine that drifts moves the ratio; <see cref="RlsPairedRounds"/>
+/// measures the same ratio in alternating rounds.
 /// Run: dotnet run -c Release --project benchmarks/Hardening.Benchmarks -- --filter '*RlsBenchmarks*'
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(InProcessRun))]
 public class RlsBenchmarks
 {
-    private const int Tenants = 20;
-    private const int RowsPerTenant = 500;
-    private static readonly Lazy<BenchDatabase> Database = new(BenchDatabase.Start);
-    private NpgsqlDataSource _app = null!;
-    private TenantDataSource _tenantDb = null!;
-    private TenantContext _tenant = null!;
-    private Guid _tenantId;
-    private Guid _rowId;
+    private const int Requests = 512;
+    private RlsLookups _lookups = null!;
 
     /// <summary>
     /// Npgsql's <c>Max Auto Prepare</c> for all three forms: 0 (every statement parsed and planned each time) or 20
@@ -38,206 +30,28 @@ public class RlsBenchmarks
     [Params(0, 20)]
     public int MaxAutoPrepare { get; set; }
 
+    /// <summary>Callers making the <see cref="Requests"/> requests of one invocation: 1 (one after another) or 8 (at once).</summary>
+    [Params(1, 8)]
+    public int Concurrency { get; set; }
+
     [GlobalSetup]
-    public void Setup()
-    {
-        var db = Database.Value;
-        _app = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(db.AppConnectionString) { MaxAutoPrepare = MaxAutoPrepare, AutoPrepareMinUsages = 2 }.ConnectionString);
-        _tenantDb = new TenantDataSource(_app);
-        (_tenantId, _rowId) = db.Sample;
-        _tenant = new TenantContext(_tenantId.ToString());
-        if (NoRls().Result != TenantDataSourceLookup().Result || Naive().Result != NoRls().Result)
-        {
-            throw new InvalidOperationException("The three lookups disagree.");
-        }
-    }
+    public void Setup() => _lookups = new RlsLookups(MaxAutoPrepare);
 
     [GlobalCleanup]
-    public void Cleanup() => _app.Dispose();
+    public void Cleanup() => _lookups.Dispose();
 
-    [Benchmark(Baseline = true, Description = "no RLS, no context")]
-    public async Task<string> NoRls()
-    {
-        await using var conn = await _app.OpenConnectionAsync();
-        await using var cmd = new NpgsqlCommand("SELECT title FROM jobs_plain WHERE tenant_id = $1 AND id = $2", conn)
-        {
-            Parameters = { new() { Value = _tenantId }, new() { Value = _rowId } },
-        };
-        return (string)(await cmd.ExecuteScalarAsync())!;
-    }
+    [Benchmark(Baseline = true, Description = "no RLS, no context", OperationsPerInvoke = Requests)]
+    public Task<int> NoRls() => RlsLookups.Run(_lookups.NoRls, Requests, Concurrency);
 
-    [Benchmark(Description = "TenantDataSource (1 round trip)")]
-    public async Task<string> TenantDataSourceLookup()
-    {
-        await using var session = await _tenantDb.OpenSessionAsync(_tenant);
-        await using var cmd = session.CreateCommand("SELECT title FROM jobs WHERE id = $1");
-        cmd.Parameters.Add(new NpgsqlParameter { Value = _rowId });
-        return (string)(await session.ExecuteScalarAsync(cmd))!;
-    }
+    [Benchmark(Description = "TenantDataSource (1 round trip)", OperationsPerInvoke = Requests)]
+    public Task<int> TenantDataSourceLookup() => RlsLookups.Run(_lookups.TenantDataSource, Requests, Concurrency);
 
-    [Benchmark(Description = "naive BEGIN/set_config/query/COMMIT (4 round trips)")]
-    public async Task<string> Naive()
-    {
-        await using var conn = await _app.OpenConnectionAsync();
-        await using (var begin = new NpgsqlCommand("BEGIN", conn))
-        {
-            await begin.ExecuteNonQueryAsync();
-        }
-
-        await using (var set = new NpgsqlCommand("SELECT set_config('app.tenant_id', $1, true)", conn) { Parameters = { new() { Value = _tenantId.ToString() } } })
-        {
-            await set.ExecuteNonQueryAsync();
-        }
-
-        string title;
-        await using (var query = new NpgsqlCommand("SELECT title FROM jobs WHERE id = $1", conn) { Parameters = { new() { Value = _rowId } } })
-        {
-            title = (string)(await query.ExecuteScalarAsync())!;
-        }
-
-        await using (var commit = new NpgsqlCommand("COMMIT", conn))
-        {
-            await commit.ExecuteNonQueryAsync();
-        }
-
-        return title;
-    }
+    [Benchmark(Description = "naive BEGIN/set_config/query/COMMIT (4 round trips)", OperationsPerInvoke = Requests)]
+    public Task<int> Naive() => RlsLookups.Run(_lookups.Naive, Requests, Concurrency);
 
     /// <summary>One process for all three, so they share one cluster and one database.</summary>
-    private sealed class InProcessRun : ManualConfig
+    internal sealed class InProcessRun : ManualConfig
     {
         public InProcessRun() => AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(3).WithIterationCount(12).WithId("InProcess"));
-    }
-
-    private sealed class BenchDatabase
-    {
-        private string? _clusterRoot;
-
-        public string AppConnectionString { get; private set; } = "";
-
-        public (Guid Tenant, Guid Row) Sample { get; private set; }
-
-        public static BenchDatabase Start()
-        {
-            var db = new BenchDatabase();
-            var super = Environment.GetEnvironmentVariable("HARDENING_BENCH_PG");
-            if (string.IsNullOrWhiteSpace(super))
-            {
-                super = db.StartCluster();
-                AppDomain.CurrentDomain.ProcessExit += (_, _) => db.StopCluster();
-            }
-
-            var name = "rls_bench_" + Guid.NewGuid().ToString("N")[..8];
-            using (var c = new NpgsqlConnection(super))
-            {
-                c.Open();
-                Exec(c, $"CREATE DATABASE {name}");
-            }
-
-            var b = new NpgsqlConnectionStringBuilder(super) { Database = name, Pooling = false };
-            using (var c = new NpgsqlConnection(b.ConnectionString))
-            {
-                c.Open();
-                Exec(c, """
-                    CREATE TABLE jobs (tenant_id uuid NOT NULL, id uuid NOT NULL, title text NOT NULL, PRIMARY KEY (tenant_id, id));
-                    CREATE TABLE jobs_plain (tenant_id uuid NOT NULL, id uuid NOT NULL, title text NOT NULL, PRIMARY KEY (tenant_id, id));
-                    """);
-                Exec(c, $"""
-                    INSERT INTO jobs SELECT t, gen_random_uuid(), 'job ' || r FROM (SELECT gen_random_uuid() AS t FROM generate_series(1, {Tenants})) ts, generate_series(1, {RowsPerTenant}) r;
-                    INSERT INTO jobs_plain SELECT * FROM jobs;
-                    """);
-                Exec(c, new TenantSchema("bench_app") { AppRoleCanLogin = true }.Table("jobs").GenerateMigration().Up);
-                Exec(c, "GRANT SELECT ON jobs_plain TO bench_app; ALTER ROLE bench_app PASSWORD 'bench_app'; ANALYZE;");
-                using var pick = new NpgsqlCommand("SELECT tenant_id, id FROM jobs ORDER BY id LIMIT 1 OFFSET 1234", c);
-                using var r = pick.ExecuteReader();
-                r.Read();
-                db.Sample = (r.GetGuid(0), r.GetGuid(1));
-            }
-
-            db.AppConnectionString = new NpgsqlConnectionStringBuilder(super) { Database = name, Username = "bench_app", Password = "bench_app", Pooling = true }.ConnectionString;
-            return db;
-        }
-
-        private static void Exec(NpgsqlConnection c, string sql)
-        {
-            using var cmd = new NpgsqlCommand(sql, c);
-            cmd.ExecuteNonQuery();
-        }
-
-        private string StartCluster()
-        {
-            const string Bin = "/usr/lib/postgresql/15/bin";
-            var root = Path.Combine(Path.GetTempPath(), "hardening-bench-rls-" + Guid.NewGuid().ToString("N")[..8]);
-            Directory.CreateDirectory(root);
-            var asRoot = Environment.UserName == "root";
-            if (asRoot)
-            {
-                Run("chown", "postgres:postgres", root);
-            }
-
-            int port;
-            using (var l = new TcpListener(IPAddress.Loopback, 0))
-            {
-                l.Start();
-                port = ((IPEndPoint)l.LocalEndpoint).Port;
-            }
-
-            var data = Path.Combine(root, "data");
-            PgRun(asRoot, $"{Bin}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync");
-            PgRun(asRoot, $"{Bin}/pg_ctl", "-D", data, "-l", Path.Combine(root, "server.log"), "-w", "-o",
-                $"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} -c fsync=off -c synchronous_commit=off -c max_connections=100", "start");
-            _clusterRoot = root;
-            return $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false";
-        }
-
-        private void StopCluster()
-        {
-            if (_clusterRoot is null)
-            {
-                return;
-            }
-
-            NpgsqlConnection.ClearAllPools();
-            PgRun(Environment.UserName == "root", "/usr/lib/postgresql/15/bin/pg_ctl", "-D", Path.Combine(_clusterRoot, "data"), "-m", "immediate", "-w", "stop");
-            try
-            {
-                Directory.Delete(_clusterRoot, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-
-            _clusterRoot = null;
-        }
-
-        private static void PgRun(bool asRoot, string binary, params string[] args)
-        {
-            if (asRoot)
-            {
-                Run("runuser", ["-u", "postgres", "--", binary, .. args]);
-            }
-            else
-            {
-                Run(binary, args);
-            }
-        }
-
-        private static void Run(string file, params string[] args)
-        {
-            var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/tmp" };
-            foreach (var a in args)
-            {
-                psi.ArgumentList.Add(a);
-            }
-
-            using var p = Process.Start(psi)!;
-            var err = p.StandardError.ReadToEndAsync();
-            p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            if (p.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed: {err.Result}");
-            }
-        }
     }
 }

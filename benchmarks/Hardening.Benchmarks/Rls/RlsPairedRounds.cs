@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Globalization;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Hardening.Rls.Context;
+
+namespace Hardening.Benchmarks.Rls;
+
+/// <summary>
+/// The <see cref="RlsBenchmarks"/> ratio (a <see cref="Form"/> vs no RLS, throughput) measured so that a drifting
+/// machine cannot move it: every invocation is one round of four segments, no RLS, the form, the form, no RLS
+/// (A B B A), each <see cref="Concurrency"/> callers x <see cref="PerCaller"/> lookups (long enough that 8 callers
+/// spend almost all of it at full load rather than starting and finishing). The round's ratio is the no-RLS time over
+/// the form's time. BenchmarkDotNet's own figure is the round's time; the ratios are printed by <c>[GlobalCleanup]</c>
+/// as the median and the middle 80% of all rounds after the first fifth (JIT tiering and pool warm-up). The
+/// <see cref="TenantDataSource"/> rows are the goal's figure; the other forms take its cost apart (about 6 minutes in all).
+/// Run: dotnet run -c Release --project benchmarks/Hardening.Benchmarks -- --filter '*RlsPairedRounds*'
+/// </summary>
+[Config(typeof(RoundsRun))]
+public class RlsPairedRounds
+{
+    private const int PerCaller = 500;
+    private static readonly List<string> Report = [];
+    private readonly List<double> _ratios = [];
+    private readonly List<double> _noRlsMicros = [];
+    private readonly List<double> _formMicros = [];
+    private RlsLookups _lookups = null!;
+
+    /// <summary>Npgsql's <c>Max Auto Prepare</c> (see <see cref="RlsBenchmarks.MaxAutoPrepare"/>).</summary>
+    [Params(0, 20)]
+    public int MaxAutoPrepare { get; set; }
+
+    /// <summary>The form compared with no RLS.</summary>
+    [ParamsAllValues]
+    public RlsLookupForm Form { get; set; }
+
+    /// <summary>Callers per segment (see <see cref="RlsBenchmarks.Concurrency"/>).</summary>
+    [Params(1, 8)]
+    public int Concurrency { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _lookups = new RlsLookups(MaxAutoPrepare);
+        _ratios.Clear();
+        _noRlsMicros.Clear();
+        _formMicros.Clear();
+    }
+
+    [Benchmark(Description = "round: no RLS, form x2, no RLS")]
+    public async Task Round()
+    {
+        var lookup = _lookups.Get(Form);
+        var noRls = await Segment(_lookups.NoRls);
+        var tenant = await Segment(lookup);
+        tenant += await Segment(lookup);
+        noRls += await Segment(_lookups.NoRls);
+        _ratios.Add(noRls / tenant);
+        _noRlsMicros.Add(noRls * 1e6 / (2 * PerCaller * Concurrency));
+        _formMicros.Add(tenant * 1e6 / (2 * PerCaller * Concurrency));
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _lookups.Dispose();
+        var skip = _ratios.Count / 5;
+        var ratios = _ratios.Skip(skip).Order().ToArray();
+        if (ratios.Length > 0)
+        {
+            Report.Add(string.Create(
+                CultureInfo.InvariantCulture,
+                $"RLS paired rounds, Max Auto Prepare={MaxAutoPrepare}, {Concurrency} caller(s): {Form} throughput / no RLS = median {Quantile(ratios, 0.5):F3} (middle 80%: {Quantile(ratios, 0.1):F3}-{Quantile(ratios, 0.9):F3}) over {ratios.Length} rounds; median us/request: no RLS {Median(_noRlsMicros.Skip(skip)):F1}, {Form} {Median(_formMicros.Skip(skip)):F1}"));
+        }
+
+        foreach (var line in Report)
+        {
+            Console.WriteLine(line);
+        }
+    }
+
+    private async Task<double> Segment(Func<Task<string>> lookup)
+    {
+        var start = Stopwatch.GetTimestamp();
+        await RlsLookups.Run(lookup, PerCaller * Concurrency, Concurrency);
+        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    /// <summary>One round per iteration (a round lasts 0.1-1.5 s), 24 of them after 2 warm-up rounds, in this process.</summary>
+    private sealed class RoundsRun : ManualConfig
+    {
+        public RoundsRun() => AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(24)
+            .WithInvocationCount(1).WithUnrollFactor(1).WithId("InProcess"));
+    }
+
+    private static double Median(IEnumerable<double> values) => Quantile(values.Order().ToArray(), 0.5);
+
+    private static double Quantile(double[] sorted, double q) => sorted[(int)Math.Round(q * (sorted.Length - 1))];
+}
