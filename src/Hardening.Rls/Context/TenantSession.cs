@@ -166,7 +166,18 @@ public sealed class TenantSession : IAsyncDisposable
     /// <returns>The value, or null when there is no row (DBNull is returned as is).</returns>
     public async Task<object?> ExecuteScalarAsync(NpgsqlCommand command, CancellationToken cancellationToken = default)
     {
-        await using var reader = await ExecuteReaderAsync(command, CommandBehavior.Default, cancellationToken).ConfigureAwait(false);
+        if (!NeedsContext)
+        {
+            Bind(command);
+            await using var plain = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
+            return await plain.ReadAsync(cancellationToken).ConfigureAwait(false) && plain.FieldCount > 0 ? plain.GetValue(0) : null;
+        }
+
+        // The same work as ExecuteReaderAsync, in one method: this is the hot path of a lookup.
+        await using var batch = CreateBatch(command);
+        await using var reader = await batch.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        ContextSent();
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.FieldCount > 0 ? reader.GetValue(0) : null;
     }
 
@@ -208,9 +219,10 @@ public sealed class TenantSession : IAsyncDisposable
         }
 
         var user = new NpgsqlBatchCommand(command.CommandText);
-        foreach (NpgsqlParameter p in command.Parameters)
+        var parameters = command.Parameters;
+        for (var i = 0; i < parameters.Count; i++)
         {
-            user.Parameters.Add(p.Clone());
+            user.Parameters.Add(parameters[i].Clone());
         }
 
         var batch = new NpgsqlBatch(Connection, Transaction);
