@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Hardening.Rls.Migrations;
@@ -17,12 +18,65 @@ internal sealed class RlsBenchDatabase
     private const int RowsPerTenant = 500;
     private static readonly Lazy<RlsBenchDatabase> Instance = new(Start);
     private string? _clusterRoot;
+    private int _postmaster;
 
     public string AppConnectionString { get; private set; } = "";
 
     public (Guid Tenant, Guid Row) Sample { get; private set; }
 
     public static RlsBenchDatabase Shared => Instance.Value;
+
+    /// <summary>
+    /// CPU time, in nanoseconds, used so far by the benchmark cluster's processes (the postmaster and its children,
+    /// from <c>/proc/PID/schedstat</c>), or null when the server is not this process's own cluster. Only processes alive
+    /// at both readings can be compared; the pooled backends are.
+    /// </summary>
+    public long? ServerCpuNanoseconds()
+    {
+        if (_clusterRoot is null)
+        {
+            return null;
+        }
+
+        if (_postmaster == 0)
+        {
+            _postmaster = int.Parse(File.ReadLines(Path.Combine(_clusterRoot, "data", "postmaster.pid")).First(), CultureInfo.InvariantCulture);
+        }
+
+        var total = 0L;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            var name = Path.GetFileName(dir);
+            if (name.Length == 0 || !char.IsAsciiDigit(name[0]))
+            {
+                continue;
+            }
+
+            try
+            {
+                var pid = int.Parse(name, CultureInfo.InvariantCulture);
+                if (pid != _postmaster)
+                {
+                    // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, so parse after the last ')'.
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ', 3);
+                    if (int.Parse(fields[1], CultureInfo.InvariantCulture) != _postmaster)
+                    {
+                        continue;
+                    }
+                }
+
+                var schedstat = File.ReadAllText(Path.Combine(dir, "schedstat"));
+                total += long.Parse(schedstat.AsSpan(0, schedstat.IndexOf(' ')), CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                // The process ended between listing and reading.
+            }
+        }
+
+        return total;
+    }
 
     private static RlsBenchDatabase Start()
     {

@@ -15,7 +15,11 @@ namespace Hardening.Benchmarks.Rls;
 /// spend almost all of it at full load rather than starting and finishing). The round's ratio is the no-RLS time over
 /// the form's time. BenchmarkDotNet's own figure is the round's time; the ratios are printed by <c>[GlobalCleanup]</c>
 /// as the median and the middle 80% of all rounds after the first fifth (JIT tiering and pool warm-up). The
-/// <see cref="TenantDataSource"/> rows are the goal's figure; the other forms take its cost apart (about 6 minutes in all).
+/// <see cref="TenantDataSource"/> rows are the goal's figure; the other forms take its cost apart (about 5 minutes in all).
+/// Each line also splits CPU time per request into the server's (the benchmark cluster's processes, from
+/// <c>/proc/PID/schedstat</c>; n/a under HARDENING_BENCH_PG) and this process's (<see cref="Environment.CpuUsage"/>):
+/// the server's ratio is what a database on its own machine would give when it is the bottleneck. This process's CPU
+/// includes the thread pool's spin-waiting, which dominates with 1 caller; read it at 8 callers.
 /// Run: dotnet run -c Release --project benchmarks/Hardening.Benchmarks -- --filter '*RlsPairedRounds*'
 /// </summary>
 [Config(typeof(RoundsRun))]
@@ -26,6 +30,8 @@ public class RlsPairedRounds
     private readonly List<double> _ratios = [];
     private readonly List<double> _noRlsMicros = [];
     private readonly List<double> _formMicros = [];
+    private readonly List<(double NoRls, double Form)> _clientCpu = [];
+    private readonly List<(double NoRls, double Form)> _serverCpu = [];
     private RlsLookups _lookups = null!;
 
     /// <summary>Npgsql's <c>Max Auto Prepare</c> (see <see cref="RlsBenchmarks.MaxAutoPrepare"/>).</summary>
@@ -44,9 +50,25 @@ public class RlsPairedRounds
     public void Setup()
     {
         _lookups = new RlsLookups(MaxAutoPrepare);
+
+        // Every case runs in this one process, so a case that starts a group (new Max Auto Prepare or Concurrency) would
+        // otherwise pay for JIT tiering of the paths it shares with the cases after it. Run every path first.
+        for (var pass = 0; pass < 2; pass++)
+        {
+            RlsLookups.Run(_lookups.NoRls, 2 * PerCaller * Concurrency, Concurrency).GetAwaiter().GetResult();
+            foreach (var form in Enum.GetValues<RlsLookupForm>())
+            {
+                RlsLookups.Run(_lookups.Get(form), 2 * PerCaller * Concurrency, Concurrency).GetAwaiter().GetResult();
+            }
+
+            Thread.Sleep(500);
+        }
+
         _ratios.Clear();
         _noRlsMicros.Clear();
         _formMicros.Clear();
+        _clientCpu.Clear();
+        _serverCpu.Clear();
     }
 
     [Benchmark(Description = "round: no RLS, form x2, no RLS")]
@@ -57,9 +79,15 @@ public class RlsPairedRounds
         var tenant = await Segment(lookup);
         tenant += await Segment(lookup);
         noRls += await Segment(_lookups.NoRls);
-        _ratios.Add(noRls / tenant);
-        _noRlsMicros.Add(noRls * 1e6 / (2 * PerCaller * Concurrency));
-        _formMicros.Add(tenant * 1e6 / (2 * PerCaller * Concurrency));
+        var requests = 2.0 * PerCaller * Concurrency;
+        _ratios.Add(noRls.Seconds / tenant.Seconds);
+        _noRlsMicros.Add(noRls.Seconds * 1e6 / requests);
+        _formMicros.Add(tenant.Seconds * 1e6 / requests);
+        _clientCpu.Add((noRls.ClientCpu / requests, tenant.ClientCpu / requests));
+        if (noRls.ServerCpu is { } noRlsServer && tenant.ServerCpu is { } tenantServer)
+        {
+            _serverCpu.Add((noRlsServer / requests, tenantServer / requests));
+        }
     }
 
     [GlobalCleanup]
@@ -72,7 +100,7 @@ public class RlsPairedRounds
         {
             Report.Add(string.Create(
                 CultureInfo.InvariantCulture,
-                $"RLS paired rounds, Max Auto Prepare={MaxAutoPrepare}, {Concurrency} caller(s): {Form} throughput / no RLS = median {Quantile(ratios, 0.5):F3} (middle 80%: {Quantile(ratios, 0.1):F3}-{Quantile(ratios, 0.9):F3}) over {ratios.Length} rounds; median us/request: no RLS {Median(_noRlsMicros.Skip(skip)):F1}, {Form} {Median(_formMicros.Skip(skip)):F1}"));
+                $"RLS paired rounds, Max Auto Prepare={MaxAutoPrepare}, {Concurrency} caller(s): {Form} throughput / no RLS = median {Quantile(ratios, 0.5):F3} (middle 80%: {Quantile(ratios, 0.1):F3}-{Quantile(ratios, 0.9):F3}) over {ratios.Length} rounds; median us/request: no RLS {Median(_noRlsMicros.Skip(skip)):F1}, {Form} {Median(_formMicros.Skip(skip)):F1}; CPU us/request, no RLS -> {Form} (ratio): {CpuLine("server", _serverCpu.Skip(skip))}, {CpuLine("client", _clientCpu.Skip(skip))}"));
         }
 
         foreach (var line in Report)
@@ -81,11 +109,23 @@ public class RlsPairedRounds
         }
     }
 
-    private async Task<double> Segment(Func<Task<string>> lookup)
+    private async Task<Measure> Segment(Func<Task<string>> lookup)
     {
+        var serverBefore = RlsBenchDatabase.Shared.ServerCpuNanoseconds();
+        var clientBefore = Environment.CpuUsage.TotalTime;
         var start = Stopwatch.GetTimestamp();
         await RlsLookups.Run(lookup, PerCaller * Concurrency, Concurrency);
-        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var client = (Environment.CpuUsage.TotalTime - clientBefore).TotalMicroseconds;
+        var serverAfter = RlsBenchDatabase.Shared.ServerCpuNanoseconds();
+        return new Measure(elapsed, client, serverAfter - serverBefore is { } server ? server / 1e3 : null);
+    }
+
+    /// <summary>One segment's wall time (s), this process's CPU time (us) and the server's CPU time (us, null when unknown).</summary>
+    private readonly record struct Measure(double Seconds, double ClientCpu, double? ServerCpu)
+    {
+        public static Measure operator +(Measure a, Measure b) =>
+            new(a.Seconds + b.Seconds, a.ClientCpu + b.ClientCpu, a.ServerCpu + b.ServerCpu);
     }
 
     /// <summary>One round per iteration (a round lasts 0.1-1.5 s), 24 of them after 2 warm-up rounds, in this process.</summary>
@@ -93,6 +133,14 @@ public class RlsPairedRounds
     {
         public RoundsRun() => AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(24)
             .WithInvocationCount(1).WithUnrollFactor(1).WithId("InProcess"));
+    }
+
+    private static string CpuLine(string who, IEnumerable<(double NoRls, double Form)> rounds)
+    {
+        var list = rounds.ToList();
+        return list.Count == 0
+            ? $"{who} n/a"
+            : string.Create(CultureInfo.InvariantCulture, $"{who} {Median(list.Select(r => r.NoRls)):F1} -> {Median(list.Select(r => r.Form)):F1} ({Median(list.Select(r => r.NoRls / r.Form)):F3})");
     }
 
     private static double Median(IEnumerable<double> values) => Quantile(values.Order().ToArray(), 0.5);
