@@ -109,13 +109,24 @@ cmd_sample() {
   tmp=$(mktemp -d /tmp/hardening-sample-XXXXXX)
   cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    local _ alive
+    for _ in $(seq 1 50); do
+      alive=0
+      for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+      [ "$alive" -eq 0 ] && break
+      sleep 0.1
+    done
     if [ -d "$tmp/pg" ]; then
       if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -m fast stop >/dev/null 2>&1 || true
       else /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -m fast stop >/dev/null 2>&1 || true; fi
     fi
     rm -rf "$tmp"
   }
-  trap cleanup EXIT INT TERM
+  # The host runs in the background and the script waits for it, so a TERM or INT sent to this script (a supervisor,
+  # `kill`, Ctrl+C) runs the cleanup at once instead of after the host exits; the cleanup stops the host too.
+  trap cleanup EXIT
+  trap 'cleanup; exit 130' INT
+  trap 'cleanup; exit 143' TERM
   free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
   if [ -z "${HARDENING_PG:-}" ]; then
     local pgport; pgport=$(free_port)
@@ -138,7 +149,9 @@ cmd_sample() {
   dotnet build samples/Hardening.Samples.Ats -c Release -nologo -clp:ErrorsOnly >/dev/null
   echo "sample: ATS host listening on $url (Ctrl+C to stop)"
   ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development} \
-    dotnet run -c Release --no-build --project samples/Hardening.Samples.Ats -- --urls "$url"
+    dotnet samples/Hardening.Samples.Ats/bin/Release/net10.0/Hardening.Samples.Ats.dll --urls "$url" &
+  pids+=($!)
+  wait "$!"
 }
 
 case "${1:-}" in
