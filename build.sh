@@ -136,7 +136,7 @@ cmd_sample() {
     "${as[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -l "$tmp/pg.log" -w \
       -o "-c port=$pgport -c listen_addresses=127.0.0.1 -c unix_socket_directories=$tmp" start >/dev/null
     export HARDENING_PG="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=postgres"
-    echo "sample: PostgreSQL on 127.0.0.1:$pgport"
+    echo "sample: PostgreSQL on 127.0.0.1:$pgport (data in $tmp, removed on exit)"
   fi
   if [ -z "${HARDENING_REDIS:-}" ]; then
     local rport; rport=$(free_port)
