@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -13,7 +14,7 @@ public sealed class SampleHostCollection;
 
 /// <summary>
 /// The README's command for the sample host, <c>./build.sh sample</c>: it starts its own PostgreSQL and Redis, the host
-/// becomes ready with every check healthy, and a TERM (what a supervisor or <c>kill</c> sends) stops the host and both
+/// becomes ready with every check healthy, serves a pass through the packages, and a TERM (what a supervisor or <c>kill</c> sends) stops the host and both
 /// servers and removes their data at once.
 /// </summary>
 [Collection(nameof(SampleHostCollection))]
@@ -56,6 +57,8 @@ public sealed partial class SampleHostTests(ITestOutputHelper output)
                 Assert.Equal("Healthy", checks["redis"]);
                 Assert.Equal("Healthy", checks["hardening-rls"]);
             }
+
+            await ExerciseAsync(http, url);
 
             var text = Snapshot(log);
             var pg = PostgresLine().Match(text);
@@ -101,6 +104,36 @@ public sealed partial class SampleHostTests(ITestOutputHelper output)
                 Directory.Delete(dataDir, recursive: true);
             }
         }
+    }
+
+    /// <summary>One pass through the packages the sample composes: passwords on PostgreSQL, a single-use token on Redis, metrics.</summary>
+    private static async Task ExerciseAsync(HttpClient http, string url)
+    {
+        var email = $"recruiter-{Guid.NewGuid():N}@ats.sample";
+        var password = new string('p', 100) + "-longer than bcrypt's 72 bytes";
+        Assert.Equal(201, await PostStatusAsync(http, url + "/auth/register", new { email, password }));
+        Assert.Equal(200, await PostStatusAsync(http, url + "/auth/login", new { email, password }));
+        Assert.Equal(401, await PostStatusAsync(http, url + "/auth/login", new { email, password = password[..^1] }));
+
+        using var issued = await http.PostAsJsonAsync(new Uri(url + "/tokens/magic-link"), new { candidateId = "candidate-1" });
+        Assert.Equal(200, (int)issued.StatusCode);
+        var token = (await issued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
+        for (var use = 1; use <= 2; use++)
+        {
+            using var redeem = new HttpRequestMessage(HttpMethod.Get, new Uri(url + "/tokens/redeem")) { Headers = { { "Authorization", "Bearer " + token } } };
+            using var response = await http.SendAsync(redeem);
+            Assert.True((int)response.StatusCode == (use == 1 ? 200 : 401), $"Use {use} of a single-use token answered {(int)response.StatusCode}.");
+        }
+
+        // The replayed token is a security event, counted on the Auth meter and exported by the Observability endpoint.
+        var metrics = await http.GetStringAsync(new Uri(url + "/metrics"));
+        Assert.Matches(@"(?m)^hardening_auth_token_rejected_total\{[^}]*reason=""replayed""[^}]*\} 1$", metrics);
+    }
+
+    private static async Task<int> PostStatusAsync(HttpClient http, string url, object body)
+    {
+        using var response = await http.PostAsJsonAsync(new Uri(url), body);
+        return (int)response.StatusCode;
     }
 
     private static async Task<string?> WaitForReadyAsync(HttpClient http, string url, Process script, TimeSpan timeout)
