@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Http;
 using System.Net.Http.Json;
 using System.Text;
@@ -65,12 +66,12 @@ public sealed partial class SampleHostTests(ITestOutputHelper output)
             var redis = RedisLine().Match(text);
             Assert.True(pg.Success && redis.Success, "build.sh sample did not print the PostgreSQL and Redis lines.\n" + text);
             dataDir = pg.Groups["dir"].Value;
-            var pgPort = int.Parse(pg.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
-            var redisPort = int.Parse(redis.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
+            var pgPort = int.Parse(pg.Groups["port"].Value, CultureInfo.InvariantCulture);
+            var redisPort = int.Parse(redis.Groups["port"].Value, CultureInfo.InvariantCulture);
             var hostPort = new Uri(url).Port;
             Assert.True(FreePort.IsListening(pgPort) && FreePort.IsListening(redisPort) && FreePort.IsListening(hostPort));
 
-            (await ProcessRunner.RunAsync("kill", ["-TERM", script.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10))).EnsureSuccess("kill -TERM");
+            (await ProcessRunner.RunAsync("kill", ["-TERM", script.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10))).EnsureSuccess("kill -TERM");
             using (var exited = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
             {
                 try
