@@ -140,7 +140,7 @@ cmd_sample() {
   fi
   if [ -z "${HARDENING_REDIS:-}" ]; then
     local rport; rport=$(free_port)
-    redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp" --loglevel warning &
+    redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly yes --dir "$tmp" --loglevel warning &
     pids+=($!)
     export HARDENING_REDIS="127.0.0.1:$rport"
     echo "sample: Redis on 127.0.0.1:$rport"

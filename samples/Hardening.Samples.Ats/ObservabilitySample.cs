@@ -39,7 +39,6 @@ public static class ObservabilitySample
         var redis = Environment.GetEnvironmentVariable("HARDENING_REDIS");
         if (!string.IsNullOrWhiteSpace(redis))
         {
-            builder.Services.AddHardeningRedis(redis);
             checks.AddHardeningRedisCheck();
         }
 

@@ -1,58 +1,47 @@
-using Hardening.Redis;
+using StackExchange.Redis;
 
 namespace Hardening.Samples.Ats;
 
 /// <summary>
-/// The shared Hardening.Redis connection of the sample ATS (env HARDENING_REDIS, <c>host:port</c>): a health endpoint
-/// and a tiny per-candidate view counter, plus a stream of recent pipeline events.
+/// The sample ATS's one Redis connection (env HARDENING_REDIS, <c>host:port</c>): a StackExchange.Redis multiplexer
+/// registered once, which the replay guard, the login throttle, the SSE store and the readiness check all share.
 /// </summary>
 public static class RedisSample
 {
-    /// <summary>Registers the one multiplexed <see cref="RedisConnection"/> the other packages share.</summary>
+    /// <summary>Registers the app's <see cref="IConnectionMultiplexer"/> with the settings the packages recommend.</summary>
     public static WebApplicationBuilder AddRedisSample(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var endpoint = Environment.GetEnvironmentVariable("HARDENING_REDIS") ?? "localhost:6379";
+        var endpoint = Environment.GetEnvironmentVariable("HARDENING_REDIS");
+        if (string.IsNullOrWhiteSpace(endpoint))
+        {
+            return builder;
+        }
 
-        // abortConnect=false: the app starts even if Redis is not up yet; commands fail fast until it is.
-        builder.Services.AddHardeningRedis($"{endpoint},name=hardening-sample-ats,abortConnect=false");
+        var options = ConfigurationOptions.Parse(endpoint);
+        options.ClientName = "hardening-sample-ats";
+        options.AbortOnConnectFail = false;           // start even if Redis is not up yet
+        options.BacklogPolicy = BacklogPolicy.FailFast; // fail (closed) at once while disconnected instead of queueing
+        options.ConnectTimeout = options.SyncTimeout = options.AsyncTimeout = 2000;
+        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
         return builder;
     }
 
-    /// <summary>Maps <c>GET /redis/health</c>, <c>POST /redis/candidates/{id}/views</c> and <c>GET /redis/events</c>.</summary>
+    /// <summary>Maps <c>POST /redis/candidates/{id}/views</c>: a per-candidate view counter on the shared multiplexer.</summary>
     public static WebApplication MapRedisSample(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-
-        app.MapGet("/redis/health", async (RedisConnection redis, CancellationToken ct) =>
-        {
-            var health = await redis.CheckHealthAsync(ct);
-            var body = new { state = health.State.ToString(), roundTripMs = health.RoundTrip?.TotalMilliseconds, error = health.Error };
-            return health.IsHealthy ? Results.Ok(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
-        });
-
-        app.MapPost("/redis/candidates/{id:long}/views", async (long id, RedisConnection redis, CancellationToken ct) =>
+        app.MapPost("/redis/candidates/{id:long}/views", async (long id, IConnectionMultiplexer redis) =>
         {
             try
             {
-                var views = await redis.IncrementAsync($"ats:candidate:{id}:views", 1, ct);
-                await redis.StreamAddAsync("ats:events", "*", [new("candidate", id), new("event", "viewed")], RedisStreamTrim.ToMaxLength(1000), ct);
+                var views = await redis.GetDatabase().StringIncrementAsync($"ats:candidate:{id}:views");
                 return Results.Ok(new { candidate = id, views });
             }
-            catch (RedisConnectionException)
+            catch (RedisException)
             {
                 return Results.Problem("Redis is unavailable; try again shortly.", statusCode: StatusCodes.Status503ServiceUnavailable);
             }
-        });
-
-        app.MapGet("/redis/events", async (RedisConnection redis, CancellationToken ct) =>
-        {
-            var entries = await redis.StreamReverseRangeAsync("ats:events", count: 20, cancellationToken: ct);
-            return Results.Ok(entries.Select(e => new
-            {
-                id = e.Id,
-                fields = e.Fields.ToDictionary(f => f.Key, f => System.Text.Encoding.UTF8.GetString(f.Value)),
-            }));
         });
 
         return app;

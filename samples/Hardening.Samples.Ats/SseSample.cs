@@ -13,7 +13,7 @@ public static class SseSample
     public static WebApplicationBuilder AddSseSample(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddHardeningSse(o => o.RedisConnectionString = Environment.GetEnvironmentVariable("HARDENING_REDIS"));
+        builder.Services.AddHardeningSse(o => o.UseRedis = !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("HARDENING_REDIS")));
         return builder;
     }
 

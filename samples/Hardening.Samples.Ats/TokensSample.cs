@@ -23,8 +23,8 @@ public static class TokensSample
         var redis = Environment.GetEnvironmentVariable("HARDENING_REDIS");
         var key = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(builder.Configuration["Auth:MagicLinkKey"] ?? "sample-only magic link key, set Auth:MagicLinkKey"));
         builder.Services.AddKeyedSingleton<SecurityKey>(Scheme, key);
-        builder.Services.AddHardeningTokenReplayGuard(o => o.RedisConnectionString = string.IsNullOrWhiteSpace(redis) ? null : redis);
-        builder.Services.AddHardeningLoginThrottle(o => o.RedisConnectionString = string.IsNullOrWhiteSpace(redis) ? null : redis);
+        builder.Services.AddHardeningTokenReplayGuard(o => o.UseRedis = !string.IsNullOrWhiteSpace(redis));
+        builder.Services.AddHardeningLoginThrottle(o => o.UseRedis = !string.IsNullOrWhiteSpace(redis));
         builder.Services.AddAuthentication()
             .AddJwtBearer(Scheme, o =>
             {

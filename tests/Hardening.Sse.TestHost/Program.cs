@@ -2,14 +2,19 @@
 // GET /events/{stream} streams events (everyone may read: this is a test host); POST /publish/{stream} publishes the
 // request body and answers with the event id once it is in Redis; GET /ready answers when the host is up.
 using Hardening.Sse;
+using StackExchange.Redis;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
 var redis = builder.Configuration["Redis"] ?? Environment.GetEnvironmentVariable("HARDENING_REDIS")
     ?? throw new InvalidOperationException("Pass --Redis <host:port> (or set HARDENING_REDIS).");
+var redisOptions = ConfigurationOptions.Parse(redis);
+redisOptions.AbortOnConnectFail = false;
+redisOptions.BacklogPolicy = BacklogPolicy.FailFast;
+builder.Services.AddSingleton<IConnectionMultiplexer>(ConnectionMultiplexer.Connect(redisOptions));
 builder.Services.AddHardeningSse(o =>
 {
-    o.RedisConnectionString = redis;
+    o.UseRedis = true;
     o.RedisKeyPrefix = builder.Configuration["Prefix"] ?? "sse:";
     o.ReconnectionInterval = TimeSpan.FromMilliseconds(100);
 });

@@ -17,11 +17,14 @@ public sealed class RedisServer : IAsyncDisposable
     private Process? _process;
     private bool _disposed;
 
-    private RedisServer(string host, int port, string? directory)
+    private readonly string[] _extraArguments;
+
+    private RedisServer(string host, int port, string? directory, string[]? extraArguments = null)
     {
         Host = host;
         Port = port;
         Directory = directory;
+        _extraArguments = extraArguments ?? [];
     }
 
     /// <summary>The server shared by every test of this process.</summary>
@@ -46,12 +49,16 @@ public sealed class RedisServer : IAsyncDisposable
     public bool IsOwned => Directory is not null;
 
     /// <summary>Starts a new dedicated server. Its cleanup is tied to <paramref name="ownerPid"/> (default: this process).</summary>
-    public static async Task<RedisServer> StartAsync(int? ownerPid = null)
+    public static Task<RedisServer> StartAsync(int? ownerPid = null) => StartAsync([], ownerPid);
+
+    /// <summary>Starts a new dedicated server with extra <c>redis-server</c> arguments (e.g. cluster mode).</summary>
+    public static async Task<RedisServer> StartAsync(string[] extraArguments, int? ownerPid = null)
     {
+        ArgumentNullException.ThrowIfNull(extraArguments);
         var binary = ServerBinaries.Redis("redis-server");
         var dir = Path.Combine(Path.GetTempPath(), $"hardening-redis-{Environment.ProcessId}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(dir);
-        var server = new RedisServer("127.0.0.1", FreePort.Next(), dir);
+        var server = new RedisServer("127.0.0.1", FreePort.Next(), dir, extraArguments);
         await server.StartProcessAsync(binary);
         var pid = server.ProcessId ?? 0;
         Watchdog.Arm(ownerPid ?? Environment.ProcessId, $"kill -9 {pid}; rm -rf {Watchdog.Quote(dir)}");
@@ -119,7 +126,7 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the server again on the same port (after <see cref="StopAsync"/>); data is gone.</summary>
+    /// <summary>Starts the server again on the same port (after <see cref="StopAsync"/>); data is gone (a cluster node keeps its identity from nodes.conf).</summary>
     public async Task RestartAsync()
     {
         EnsureOwned();
@@ -181,7 +188,7 @@ public sealed class RedisServer : IAsyncDisposable
                      "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
                      "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", Directory!,
                      "--protected-mode", "yes", "--loglevel", "warning",
-                 })
+                 }.Concat(_extraArguments))
         {
             psi.ArgumentList.Add(a);
         }

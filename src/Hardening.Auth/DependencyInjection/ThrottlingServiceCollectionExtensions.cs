@@ -2,6 +2,7 @@ using Hardening.Auth;
 using Hardening.Auth.Diagnostics;
 using Hardening.Auth.Passwords;
 using Hardening.Auth.Throttling;
+using Hardening.Shared;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,13 +17,13 @@ public static class ThrottlingServiceCollectionExtensions
     /// <c>AddHardeningPasswordHasher</c>) as singletons. Options are validated at start-up.
     /// </summary>
     /// <param name="services">The service collection.</param>
-    /// <param name="configure">Sets the limits and the store; without <see cref="LoginThrottleOptions.RedisConnectionString"/> the counters are in-process.</param>
+    /// <param name="configure">Sets the limits and the store; without <see cref="LoginThrottleOptions.UseRedis"/> the counters are in-process.</param>
     /// <returns><paramref name="services"/>.</returns>
     /// <example>
     /// <code>
     /// builder.Services.AddHardeningLoginThrottle(o =>
     /// {
-    ///     o.RedisConnectionString = builder.Configuration["Redis"];
+    ///     o.UseRedis = true; // the app's IConnectionMultiplexer
     ///     o.AccountAndIp.Threshold = 5;
     /// });
     /// </code>
@@ -39,17 +40,19 @@ public static class ThrottlingServiceCollectionExtensions
 
         builder.Validate(o => o.AccountAndIp is not null && o.Account is not null && o.Ip is not null, "LoginThrottleOptions.AccountAndIp, Account and Ip must not be null (set Threshold = 0 to turn a limit off).")
             .Validate(o => Problem(o) is null, "LoginThrottleOptions: a limit is invalid; each needs Threshold >= 0 and, when on, Window > 0 and 0 < Lockout <= MaxLockout (whole milliseconds).")
-            .Validate(o => !string.IsNullOrWhiteSpace(o.KeyPrefix), "LoginThrottleOptions.KeyPrefix must not be empty.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.KeyPrefix) && o.KeyPrefix.AsSpan().IndexOfAny("{} \r\n") < 0, "LoginThrottleOptions.KeyPrefix must be non-empty without spaces or braces (the Redis store adds its own hash tag), e.g. 'hardening:login:'.")
             .Validate(o => o.MaxInMemoryEntries >= 3, "LoginThrottleOptions.MaxInMemoryEntries must be at least 3.")
-            .Validate(o => o.RedisConnectionString is null || !string.IsNullOrWhiteSpace(o.RedisConnectionString), "LoginThrottleOptions.RedisConnectionString is blank; set 'host:port' or leave it null for the in-process store.")
+            .Validate(o => o.StoreTimeout > TimeSpan.Zero && o.StoreTimeout <= TimeSpan.FromMinutes(1), "LoginThrottleOptions.StoreTimeout must be more than 0 and at most 1 minute (default 2 seconds).")
+            .Validate(o => o.UseRedis || o.RedisServiceKey is null, "LoginThrottleOptions.RedisServiceKey applies to the Redis store only; set UseRedis = true.")
             .ValidateOnStart();
 
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<LoginThrottleOptions>>().Value;
-            ILoginThrottleStore store = options.RedisConnectionString is { } cs
-                ? new RedisLoginThrottleStore(sp.GetRequiredService<AuthRedisConnections>().Get(cs))
-                : new InMemoryLoginThrottleStore(options.MaxInMemoryEntries, sp.GetService<TimeProvider>() ?? TimeProvider.System);
+            var time = sp.GetService<TimeProvider>() ?? TimeProvider.System;
+            ILoginThrottleStore store = options.UseRedis
+                ? new RedisLoginThrottleStore(RedisMultiplexers.Resolve(sp, options.RedisServiceKey, "LoginThrottleOptions.UseRedis"), options.KeyPrefix, options.StoreTimeout, time)
+                : new InMemoryLoginThrottleStore(options.MaxInMemoryEntries, time);
             return new LoginThrottle(store, options, sp.GetRequiredService<AuthMetrics>(), sp.GetRequiredService<ILogger<LoginThrottle>>());
         });
         services.TryAddSingleton(sp =>

@@ -1,9 +1,11 @@
 using Hardening.Auth;
 using Hardening.Auth.Diagnostics;
 using Hardening.Auth.Tokens;
+using Hardening.Shared;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -14,14 +16,17 @@ public static class TokenServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="TokenReplayGuard"/> (and <see cref="TokenReplayCache"/> for IdentityModel) as singletons.
-    /// Options are validated at start-up.
+    /// With <see cref="TokenReplayGuardOptions.UseRedis"/> the guard uses the app's own <c>IConnectionMultiplexer</c> from
+    /// DI (or the keyed one named by <see cref="TokenReplayGuardOptions.RedisServiceKey"/>) and prepares its key space at
+    /// start-up. Options are validated at start-up.
     /// </summary>
     /// <param name="services">The service collection.</param>
-    /// <param name="configure">Sets the options; without <see cref="TokenReplayGuardOptions.RedisConnectionString"/> the store is in-process.</param>
+    /// <param name="configure">Sets the options; without <see cref="TokenReplayGuardOptions.UseRedis"/> the store is in-process.</param>
     /// <returns><paramref name="services"/>.</returns>
     /// <example>
     /// <code>
-    /// builder.Services.AddHardeningTokenReplayGuard(o => o.RedisConnectionString = builder.Configuration["Redis"]);
+    /// builder.Services.AddSingleton&lt;IConnectionMultiplexer&gt;(ConnectionMultiplexer.Connect(redisOptions));
+    /// builder.Services.AddHardeningTokenReplayGuard(o => o.UseRedis = true);
     /// </code>
     /// </example>
     public static IServiceCollection AddHardeningTokenReplayGuard(this IServiceCollection services, Action<TokenReplayGuardOptions>? configure = null)
@@ -34,23 +39,19 @@ public static class TokenServiceCollectionExtensions
             builder.Configure(configure);
         }
 
-        builder
-            .Validate(o => !string.IsNullOrWhiteSpace(o.KeyPrefix), "TokenReplayGuardOptions.KeyPrefix must not be empty; use a prefix such as 'hardening:jti:'.")
-            .Validate(o => o.ClockSkew >= TimeSpan.Zero && o.ClockSkew <= TimeSpan.FromDays(1), "TokenReplayGuardOptions.ClockSkew must be between 0 and 1 day (the default is 5 minutes, JwtBearer's default).")
-            .Validate(o => o.MaxInMemoryEntries >= 1, "TokenReplayGuardOptions.MaxInMemoryEntries must be at least 1.")
-            .Validate(o => o.RedisConnectionString is null || !string.IsNullOrWhiteSpace(o.RedisConnectionString), "TokenReplayGuardOptions.RedisConnectionString is blank; set 'host:port' or leave it null for the in-process store.")
-            .ValidateOnStart();
-
+        builder.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TokenReplayGuardOptions>, TokenReplayGuardOptionsValidator>());
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<TokenReplayGuardOptions>>().Value;
             var time = sp.GetService<TimeProvider>() ?? TimeProvider.System;
-            ITokenReplayStore store = options.RedisConnectionString is { } cs
-                ? new RedisTokenReplayStore(sp.GetRequiredService<AuthRedisConnections>().Get(cs), options.KeyPrefix)
+            ITokenReplayStore store = options.UseRedis
+                ? new RedisTokenReplayStore(RedisMultiplexers.Resolve(sp, options.RedisServiceKey, "TokenReplayGuardOptions.UseRedis"), options, time)
                 : new InMemoryTokenReplayStore(options.MaxInMemoryEntries, time);
             return new TokenReplayGuard(store, options, time, sp.GetRequiredService<AuthMetrics>(), sp.GetRequiredService<ILogger<TokenReplayGuard>>());
         });
         services.TryAddSingleton(sp => new TokenReplayCache(sp.GetRequiredService<TokenReplayGuard>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ReplayStoreWarmup>());
         return services;
     }
 
@@ -67,7 +68,7 @@ public static class TokenServiceCollectionExtensions
     /// <returns><paramref name="builder"/>.</returns>
     /// <example>
     /// <code>
-    /// builder.Services.AddHardeningTokenReplayGuard(o => o.RedisConnectionString = redis);
+    /// builder.Services.AddHardeningTokenReplayGuard(o => o.UseRedis = true);
     /// builder.Services.AddAuthentication()
     ///     .AddJwtBearer("magic-link", o => { /* issuer, audience, keys */ })
     ///     .AddJwtBearerHardening("magic-link", o => o.RequireSingleUse = true);
@@ -93,6 +94,5 @@ public static class TokenServiceCollectionExtensions
         services.AddMetrics();
         services.AddLogging();
         services.TryAddSingleton<AuthMetrics>();
-        services.TryAddSingleton<AuthRedisConnections>();
     }
 }

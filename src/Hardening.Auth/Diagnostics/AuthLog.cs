@@ -36,6 +36,22 @@ internal static partial class AuthLog
         Message = "Single-use token refused because it is past its expiry plus clock skew: issuer {Issuer}, jti {JtiHash}.")]
     public static partial void ExpiredTokenNotConsumed(ILogger logger, string issuer, string jtiHash);
 
+    [LoggerMessage(EventId = 4108, EventName = "TokenIssuedBeforeStoreLoss", Level = LogLevel.Warning,
+        Message = "Single-use token refused because it was issued ({IssuedAt:o}) before the replay store last lost its memory ({RememberedSince:o}); it cannot be proven unused: issuer {Issuer}, jti {JtiHash}.")]
+    public static partial void TokenIssuedBeforeStoreLoss(ILogger logger, DateTimeOffset issuedAt, DateTimeOffset rememberedSince, string issuer, string jtiHash);
+
+    [LoggerMessage(EventId = 4109, EventName = "TokenIssuedBeforeStoreLossAccepted", Level = LogLevel.Critical,
+        Message = "Single-use token issued ({IssuedAt:o}) before the replay store last lost its memory ({RememberedSince:o}) was ACCEPTED (AcceptTokensIssuedBeforeStoreLoss): issuer {Issuer}, jti {JtiHash}.")]
+    public static partial void TokenIssuedBeforeStoreLossAccepted(ILogger logger, DateTimeOffset issuedAt, DateTimeOffset rememberedSince, string issuer, string jtiHash);
+
+    [LoggerMessage(EventId = 4110, EventName = "ReplayStoreWarmupFailed", Level = LogLevel.Warning,
+        Message = "The Redis replay store could not prepare its key space at start-up; it retries at the first consume, and consumes are refused until Redis answers.")]
+    public static partial void ReplayStoreWarmupFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4116, EventName = "ReplayStoreSetting",
+        Message = "Redis server {Server}: {Finding}")]
+    public static partial void ReplayStoreSetting(ILogger logger, LogLevel level, string server, string finding);
+
     [LoggerMessage(EventId = 4111, EventName = "LoginFailed", Level = LogLevel.Information,
         Message = "Login failed for account {AccountHash} from {ClientIp}.")]
     public static partial void LoginFailed(ILogger logger, string accountHash, string clientIp);

@@ -1,25 +1,73 @@
+using Hardening.Auth.Throttling;
 using Microsoft.AspNetCore.Http;
 
 namespace Hardening.Auth.RateLimiting;
 
-/// <summary>Options of the Redis-backed rate limiter registered by <c>AddHardeningRedisRateLimiter</c>.</summary>
+/// <summary>Options of one Redis rate-limiting policy added with <c>RateLimiterOptions.AddRedisGcraLimiter</c>.</summary>
 public sealed class RedisRateLimiterOptions
 {
-    /// <summary>Redis connection string (<c>host:port[,password=...]</c>). Required: the point of this limiter is that all instances share it.</summary>
-    public string? RedisConnectionString { get; set; }
-
     /// <summary>Requests allowed per <see cref="Window"/> and per partition, also the largest burst (default 100).</summary>
     public int PermitLimit { get; set; } = 100;
 
     /// <summary>The window the <see cref="PermitLimit"/> refills over (default 1 minute); one permit comes back every Window / PermitLimit.</summary>
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>The partition of a request (default: the client IP address, or "unknown").</summary>
-    public Func<HttpContext, string> PartitionKey { get; set; } = static context => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    /// <summary>
+    /// The partition of a request (default: <see cref="ClientNetwork"/>, the client's IPv4 address or IPv6 /64). Use the
+    /// user, tenant or API key where that is what should be limited; a null or empty key is refused with 429.
+    /// </summary>
+    public Func<HttpContext, string?> PartitionKey { get; set; } = ClientNetwork;
 
-    /// <summary>Prefix of the Redis keys (default <c>hardening:rl:</c>); keys hold a hash of the partition key.</summary>
+    /// <summary>Prefix of the Redis keys (default <c>hardening:rl:</c>); keys hold the policy name and a hash of the partition key.</summary>
     public string KeyPrefix { get; set; } = "hardening:rl:";
+
+    /// <summary>The DI service key of the multiplexer to use; null (the default) for the unkeyed <c>IConnectionMultiplexer</c>.</summary>
+    public object? RedisServiceKey { get; set; }
+
+    /// <summary>The longest a decision waits for Redis (default 1 second); past it the request is refused (unless <see cref="FailOpen"/>).</summary>
+    public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>When true, requests pass unlimited while Redis is unreachable (logged). Default false: they get 429.</summary>
     public bool FailOpen { get; set; }
+
+    /// <summary>
+    /// The client's network as a partition key: an IPv4 address (IPv4-mapped IPv6 addresses count as IPv4), or the /64
+    /// of an IPv6 address (one subscriber usually holds a whole /64); null when the connection has no remote address.
+    /// </summary>
+    /// <param name="context">The request.</param>
+    /// <returns>The key, or null.</returns>
+    public static string? ClientNetwork(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var address = context.Connection.RemoteIpAddress;
+        return address is null ? null : ThrottleKeys.Network(address);
+    }
+
+    internal IEnumerable<string> Problems()
+    {
+        if (PermitLimit < 1)
+        {
+            yield return $"RedisRateLimiterOptions.PermitLimit is {PermitLimit}; it must be at least 1.";
+        }
+
+        if (Window < TimeSpan.FromMilliseconds(1))
+        {
+            yield return $"RedisRateLimiterOptions.Window is {Window}; it must be at least 1 ms.";
+        }
+
+        if (PartitionKey is null)
+        {
+            yield return "RedisRateLimiterOptions.PartitionKey must not be null; use RedisRateLimiterOptions.ClientNetwork or a key of your own.";
+        }
+
+        if (string.IsNullOrWhiteSpace(KeyPrefix) || KeyPrefix.AsSpan().IndexOfAny("{} \r\n") >= 0)
+        {
+            yield return $"RedisRateLimiterOptions.KeyPrefix '{KeyPrefix}' must be non-empty without spaces or braces, e.g. 'hardening:rl:'.";
+        }
+
+        if (StoreTimeout <= TimeSpan.Zero || StoreTimeout > TimeSpan.FromMinutes(1))
+        {
+            yield return $"RedisRateLimiterOptions.StoreTimeout is {StoreTimeout}; it must be more than 0 and at most 1 minute.";
+        }
+    }
 }

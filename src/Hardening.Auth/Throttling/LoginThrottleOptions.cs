@@ -38,10 +38,22 @@ public sealed class LoginThrottleOptions
     /// <summary>Limit per client IP across accounts: password spraying. Default 100 per 15 min, lockout 1 min doubling to 1 h. IPv6 clients count per /64.</summary>
     public LoginThrottleLimit Ip { get; set; } = new() { Threshold = 100 };
 
-    /// <summary>Redis connection string; when null (default) the counters live in this process only (one instance).</summary>
-    public string? RedisConnectionString { get; set; }
+    /// <summary>
+    /// When true, the counters live in Redis, on the app's own <c>IConnectionMultiplexer</c> resolved from DI, and are
+    /// shared by every instance. When false (the default) they live in this process only (one instance).
+    /// </summary>
+    public bool UseRedis { get; set; }
 
-    /// <summary>Prefix of the Redis keys (default <c>hardening:login:</c>); keys hold hashes, never account names or IPs.</summary>
+    /// <summary>The DI service key of the multiplexer to use; null (the default) for the unkeyed registration.</summary>
+    public object? RedisServiceKey { get; set; }
+
+    /// <summary>The longest a decision waits for Redis (default 2 seconds); past it the attempt is refused (unless <see cref="FailOpen"/>).</summary>
+    public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Prefix of the Redis keys (default <c>hardening:login:</c>); keys hold hashes, never account names or IPs. In Redis
+    /// every key is <c>{prefix}...</c>: one hash tag, so a decision over several keys is atomic on a cluster.
+    /// </summary>
     public string KeyPrefix { get; set; } = "hardening:login:";
 
     /// <summary>Upper bound on in-memory records (default 1,000,000); when full of live records, attempts are refused (fail closed).</summary>

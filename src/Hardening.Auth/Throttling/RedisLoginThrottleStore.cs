@@ -1,16 +1,20 @@
 using System.Globalization;
-using Hardening.Redis;
+using StackExchange.Redis;
 
 namespace Hardening.Auth.Throttling;
 
 /// <summary>
 /// One atomic Lua script per decision, clocked by Redis <c>TIME</c> so that app servers with drifting clocks agree.
 /// Mirrors <see cref="ThrottleRecord"/>; each key is a hash (c = count, w = window end, l = locked until,
-/// v = level, e = expires at) that Redis also expires at <c>e</c>.
+/// v = level, e = expires at) that Redis also expires at <c>e</c>. Every key carries the hash tag <c>{prefix}</c>, so the
+/// keys of one decision share a cluster slot and the script stays atomic on a cluster (logins are bound by password
+/// hashing, so one shard carries them easily).
 /// </summary>
-internal sealed class RedisLoginThrottleStore(RedisConnection connection, bool useServerClock = true, Func<long>? testClock = null) : ILoginThrottleStore
+internal sealed class RedisLoginThrottleStore(IConnectionMultiplexer redis, string keyPrefix, TimeSpan timeout, TimeProvider time, bool useServerClock = true, Func<long>? testClock = null) : ILoginThrottleStore
 {
-    internal static readonly RedisScript AcquireScript = new("""
+    private readonly IDatabase _db = redis.GetDatabase();
+
+    internal const string AcquireScript = """
         local now
         if ARGV[1] ~= '' then
           now = tonumber(ARGV[1])
@@ -55,37 +59,40 @@ internal sealed class RedisLoginThrottleStore(RedisConnection connection, bool u
           end
         end
         return { 1, 0, -1, mask, lockms }
-        """);
+        """;
 
     public string Name => "redis";
 
     public async ValueTask<ThrottleOutcome> AcquireAsync(ThrottleRule[] rules, CancellationToken cancellationToken)
     {
-        var keys = new string[rules.Length];
-        var args = new RedisArg[1 + (rules.Length * 4)];
+        var keys = new RedisKey[rules.Length];
+        var args = new RedisValue[1 + (rules.Length * 4)];
         args[0] = useServerClock ? "" : testClock!().ToString(CultureInfo.InvariantCulture);
         for (var i = 0; i < rules.Length; i++)
         {
-            keys[i] = rules[i].Key;
-            args[1 + (i * 4)] = (long)rules[i].Threshold;
+            keys[i] = Tagged(rules[i].Key);
+            args[1 + (i * 4)] = rules[i].Threshold;
             args[2 + (i * 4)] = rules[i].WindowMs;
             args[3 + (i * 4)] = rules[i].LockoutMs;
             args[4 + (i * 4)] = rules[i].MaxLockoutMs;
         }
 
-        var reply = await connection.EvaluateAsync(AcquireScript, keys, args, cancellationToken).ConfigureAwait(false);
-        var items = reply.Items;
-        return new ThrottleOutcome(items[0].AsInt64() == 1, items[1].AsInt64(), (int)items[2].AsInt64(), (int)items[3].AsInt64(), items[4].AsInt64());
+        var reply = await _db.ScriptEvaluateAsync(AcquireScript, keys, args).WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
+        var items = (RedisResult[])reply!;
+        return new ThrottleOutcome((long)items[0] == 1, (long)items[1], (int)items[2], (int)items[3], (long)items[4]);
     }
 
     public async ValueTask ResetAsync(string[] keys, CancellationToken cancellationToken)
     {
-        var args = new RedisArg[keys.Length];
+        var tagged = new RedisKey[keys.Length];
         for (var i = 0; i < keys.Length; i++)
         {
-            args[i] = keys[i];
+            tagged[i] = Tagged(keys[i]);
         }
 
-        await connection.ExecuteAsync("DEL", args, cancellationToken).ConfigureAwait(false);
+        await _db.KeyDeleteAsync(tagged).WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary><c>{prefix}rest</c>: the whole throttle key space in one hash slot.</summary>
+    internal RedisKey Tagged(string key) => string.Concat("{", keyPrefix, "}", key.AsSpan(keyPrefix.Length));
 }

@@ -14,13 +14,20 @@ internal enum ReplayStoreResult
 }
 
 /// <summary>
+/// A store's answer: what it did, and since when it has remembered the part of the key space the key belongs to. A
+/// store that lost its memory (restart without persistence, FLUSHALL, eviction, failover to a replica that had not
+/// caught up) reports a later time, so tokens issued before it cannot be trusted to be unused.
+/// </summary>
+internal readonly record struct ReplayStoreAnswer(ReplayStoreResult Result, DateTimeOffset RememberedSince);
+
+/// <summary>
 /// An atomic "add if absent, until" on a fixed-size key. Implementations throw when the backing server cannot be
-/// reached; the guard turns that into a denial. Kept narrow so another Redis client is a small adapter.
+/// reached or does not answer in time; the guard turns that into a denial.
 /// </summary>
 internal interface ITokenReplayStore
 {
     /// <summary>A short name for logs (<c>memory</c>, <c>redis</c>).</summary>
     string Name { get; }
 
-    ValueTask<ReplayStoreResult> TryAddAsync(ReplayKey key, DateTimeOffset retainUntil, CancellationToken cancellationToken);
+    ValueTask<ReplayStoreAnswer> TryAddAsync(ReplayKey key, DateTimeOffset retainUntil, DateTimeOffset now, CancellationToken cancellationToken);
 }

@@ -17,6 +17,7 @@ internal sealed class InMemoryTokenReplayStore : ITokenReplayStore
     private readonly Lock _sweepGate = new();
     private int _count;
     private long _earliestExpiry = long.MaxValue;
+    private readonly DateTimeOffset _createdAt;
 
     public InMemoryTokenReplayStore(int maxEntries, TimeProvider time)
     {
@@ -24,6 +25,7 @@ internal sealed class InMemoryTokenReplayStore : ITokenReplayStore
         ArgumentNullException.ThrowIfNull(time);
         _maxEntries = maxEntries;
         _time = time;
+        _createdAt = time.GetUtcNow();
         _segments = new Segment[SegmentCount];
         for (var i = 0; i < _segments.Length; i++)
         {
@@ -36,8 +38,9 @@ internal sealed class InMemoryTokenReplayStore : ITokenReplayStore
     /// <summary>Entries held, live or expired-but-not-yet-swept.</summary>
     public int Count => Volatile.Read(ref _count);
 
-    public ValueTask<ReplayStoreResult> TryAddAsync(ReplayKey key, DateTimeOffset retainUntil, CancellationToken cancellationToken) =>
-        new(TryAdd(key, retainUntil.UtcTicks));
+    /// <summary>Memory starts with this process: a restart forgets every consumed id.</summary>
+    public ValueTask<ReplayStoreAnswer> TryAddAsync(ReplayKey key, DateTimeOffset retainUntil, DateTimeOffset now, CancellationToken cancellationToken) =>
+        new(new ReplayStoreAnswer(TryAdd(key, retainUntil.UtcTicks), _createdAt));
 
     public ReplayStoreResult TryAdd(ReplayKey key, long retainUntilTicks)
     {

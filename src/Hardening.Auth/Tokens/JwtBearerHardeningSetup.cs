@@ -65,16 +65,18 @@ internal sealed class JwtBearerHardeningSetup(string scheme, IServiceProvider se
     private async Task<bool> ConsumeAsync(TokenReplayGuard guard, TokenValidatedContext context, ILogger logger, AuthMetrics metrics)
     {
         var token = context.SecurityToken;
-        var (jti, subject) = token switch
+        var (jti, subject, issuedAt) = token switch
         {
-            JsonWebToken j => (j.Id, j.Subject),
-            System.IdentityModel.Tokens.Jwt.JwtSecurityToken j => (j.Id, j.Subject),
-            _ => (null, null),
+            JsonWebToken j => (j.Id, j.Subject, j.IssuedAt),
+            System.IdentityModel.Tokens.Jwt.JwtSecurityToken j => (j.Id, j.Subject, j.IssuedAt),
+            _ => (null, null, DateTime.MinValue),
         };
-        if (string.IsNullOrEmpty(jti) || token.ValidTo == DateTime.MinValue)
+        if (string.IsNullOrEmpty(jti) || token.ValidTo == DateTime.MinValue || issuedAt == DateTime.MinValue)
         {
-            Reject(context, logger, metrics, TokenRejectionReasons.MissingClaims, subject, jti,
-                string.IsNullOrEmpty(jti) ? new MissingTokenIdException() : new SecurityTokenNoExpirationException("A single-use token needs an 'exp' claim."));
+            Exception missing = string.IsNullOrEmpty(jti) ? new MissingTokenIdException()
+                : token.ValidTo == DateTime.MinValue ? new SecurityTokenNoExpirationException("A single-use token needs an 'exp' claim.")
+                : new MissingIssuedAtException();
+            Reject(context, logger, metrics, TokenRejectionReasons.MissingClaims, subject, jti, missing);
             return false;
         }
 
@@ -82,11 +84,12 @@ internal sealed class JwtBearerHardeningSetup(string scheme, IServiceProvider se
         try
         {
             var expires = new DateTimeOffset(DateTime.SpecifyKind(token.ValidTo, DateTimeKind.Utc));
-            result = await guard.ConsumeAsync(token.Issuer ?? "", jti, expires, context.HttpContext.RequestAborted).ConfigureAwait(false);
+            var issued = new DateTimeOffset(DateTime.SpecifyKind(issuedAt, DateTimeKind.Utc));
+            result = await guard.ConsumeQuietlyAsync(token.Issuer ?? "", jti, issued, expires, context.HttpContext.RequestAborted).ConfigureAwait(false);
         }
         catch (ArgumentException ex)
         {
-            Reject(context, logger, metrics, TokenRejectionReasons.Malformed, subject, jti, new SecurityTokenMalformedException("The token's iss or jti is not valid text.", ex));
+            Reject(context, logger, metrics, TokenRejectionReasons.Malformed, subject, jti, new SecurityTokenMalformedException("The token's iss or jti is not valid text, or its iat is after its exp.", ex));
             return false;
         }
 
@@ -99,6 +102,7 @@ internal sealed class JwtBearerHardeningSetup(string scheme, IServiceProvider se
         {
             TokenConsumeResult.Replayed => (TokenRejectionReasons.Replayed, (Exception)new SecurityTokenReplayDetectedException("The token was already used.")),
             TokenConsumeResult.Expired => (TokenRejectionReasons.Expired, new SecurityTokenExpiredException("The single-use token is past its expiry plus clock skew.")),
+            TokenConsumeResult.IssuedBeforeStoreLoss => (TokenRejectionReasons.IssuedBeforeStoreLoss, new SecurityTokenReplayDetectedException("The token was issued before the replay store last lost its memory; it cannot be proven unused.")),
             _ => (TokenRejectionReasons.StoreUnavailable, new SecurityTokenReplayAddFailedException("The replay store could not vouch for the token (fail closed).")),
         };
         Reject(context, logger, metrics, reason, subject, jti, failure);

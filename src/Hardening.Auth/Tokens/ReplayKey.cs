@@ -68,16 +68,40 @@ internal readonly struct ReplayKey : IEquatable<ReplayKey>
         }
     }
 
-    /// <summary>The key as stored in Redis: <paramref name="prefix"/> + base64url of the 32-byte hash (43 characters).</summary>
-    public string ToRedisKey(string prefix)
+    /// <summary>
+    /// The key as stored in Redis: <paramref name="prefix"/> + <c>{g}</c> + base64url of the 32-byte hash (43 characters),
+    /// where <c>g</c> is the hash's first base64url character. The hash tag puts each key in one of 64 groups (hash
+    /// slots on a cluster) and lets the key share its slot with its group's marker (<see cref="ToRedisMarker"/>).
+    /// </summary>
+    public string ToRedisKey(string prefix) => string.Create(prefix.Length + 3 + 43, (prefix, this), static (span, state) =>
     {
         Span<byte> hash = stackalloc byte[32];
+        state.Item2.WriteHash(hash);
+        state.prefix.CopyTo(span);
+        var rest = span[state.prefix.Length..];
+        Base64Url.EncodeToChars(hash, rest[3..]);
+        rest[0] = '{';
+        rest[1] = rest[3];
+        rest[2] = '}';
+    });
+
+    /// <summary>The marker key of this key's group: <paramref name="prefix"/> + <c>{g}:since</c> (':' is not base64url, so no jti key collides).</summary>
+    public string ToRedisMarker(string prefix) => MarkerFor(prefix, Base64UrlAlphabet[(byte)_a >> 2]);
+
+    /// <summary>The 64 group markers, one per base64url character.</summary>
+    public static IEnumerable<string> AllRedisMarkers(string prefix) => Base64UrlAlphabet.Select(c => MarkerFor(prefix, c));
+
+    private static string MarkerFor(string prefix, char group) => string.Concat(prefix, "{", group.ToString(), "}:since");
+
+    private void WriteHash(Span<byte> hash)
+    {
         BinaryPrimitives.WriteUInt64LittleEndian(hash, _a);
         BinaryPrimitives.WriteUInt64LittleEndian(hash[8..], _b);
         BinaryPrimitives.WriteUInt64LittleEndian(hash[16..], _c);
         BinaryPrimitives.WriteUInt64LittleEndian(hash[24..], _d);
-        return string.Concat(prefix, Base64Url.EncodeToString(hash));
     }
+
+    private const string Base64UrlAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
     public bool Equals(ReplayKey other) => _a == other._a && _b == other._b && _c == other._c && _d == other._d;
 

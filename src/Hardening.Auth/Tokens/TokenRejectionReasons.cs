@@ -12,4 +12,5 @@ internal static class TokenRejectionReasons
     public const string Malformed = "malformed";
     public const string MissingClaims = "missing_claims";
     public const string StoreUnavailable = "store_unavailable";
+    public const string IssuedBeforeStoreLoss = "issued_before_store_loss";
 }

@@ -32,12 +32,12 @@ public sealed class TokenReplayCache : ITokenReplayCache
     /// <param name="expiresOn">The token's expiry (UTC).</param>
     /// <returns>True when consumed; false when the store could not vouch for it.</returns>
     /// <exception cref="SecurityTokenReplayDetectedException">The token was already used.</exception>
-    /// <exception cref="SecurityTokenValidationException">The token is not a JWT or has no <c>jti</c>.</exception>
+    /// <exception cref="SecurityTokenValidationException">The token is not a JWT or has no <c>jti</c> or <c>iat</c>.</exception>
     public bool TryAdd(string securityToken, DateTime expiresOn)
     {
-        var (issuer, jti) = ReadIds(securityToken);
+        var (issuer, jti, issuedAt) = ReadIds(securityToken);
         var expires = new DateTimeOffset(DateTime.SpecifyKind(expiresOn, DateTimeKind.Utc));
-        var task = _guard.ConsumeAsync(issuer, jti, expires, CancellationToken.None);
+        var task = _guard.ConsumeQuietlyAsync(issuer, jti, issuedAt, expires, CancellationToken.None);
         var result = task.IsCompletedSuccessfully ? task.Result : task.AsTask().GetAwaiter().GetResult();
         return result switch
         {
@@ -52,7 +52,7 @@ public sealed class TokenReplayCache : ITokenReplayCache
     /// <returns>False.</returns>
     public bool TryFind(string securityToken) => false;
 
-    private static (string Issuer, string Jti) ReadIds(string securityToken)
+    private static (string Issuer, string Jti, DateTimeOffset IssuedAt) ReadIds(string securityToken)
     {
         JsonWebToken token;
         try
@@ -69,9 +69,17 @@ public sealed class TokenReplayCache : ITokenReplayCache
             throw new MissingTokenIdException();
         }
 
-        return (token.Issuer ?? "", token.Id);
+        if (token.IssuedAt == DateTime.MinValue)
+        {
+            throw new MissingIssuedAtException();
+        }
+
+        return (token.Issuer ?? "", token.Id, new DateTimeOffset(DateTime.SpecifyKind(token.IssuedAt, DateTimeKind.Utc)));
     }
 }
+
+/// <summary>A single-use token without an <c>iat</c> claim.</summary>
+internal sealed class MissingIssuedAtException() : SecurityTokenValidationException("The token has no 'iat' claim; single-use tokens need an iat, so that tokens issued before the replay store lost its memory can be refused.");
 
 /// <summary>A single-use token without a <c>jti</c> claim.</summary>
 internal sealed class MissingTokenIdException() : SecurityTokenValidationException("The token has no 'jti' claim; single-use tokens need a unique jti (and an exp).");

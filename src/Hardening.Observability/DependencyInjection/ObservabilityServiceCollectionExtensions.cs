@@ -1,7 +1,7 @@
 using Hardening.Observability;
 using Hardening.Observability.Diagnostics;
 using Hardening.Observability.Health;
-using Hardening.Redis;
+using Hardening.Shared;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -69,12 +69,20 @@ public static class ObservabilityServiceCollectionExtensions
             sp.GetRequiredService<PrometheusExporter>()), HealthStatus.Unhealthy, [HealthCheckNames.ReadyTag]));
     }
 
-    /// <summary>Adds the Redis readiness check (<c>PING</c> with <see cref="ReadinessOptions.RedisTimeout"/>) on the app's shared <see cref="RedisConnection"/>, which must be registered in DI.</summary>
-    public static IHealthChecksBuilder AddHardeningRedisCheck(this IHealthChecksBuilder builder, string name = HealthCheckNames.Redis)
+    /// <summary>
+    /// Adds the Redis readiness check on the app's <c>IConnectionMultiplexer</c> (the keyed one when
+    /// <paramref name="serviceKey"/> is set): <c>PING</c> on every primary within <see cref="ReadinessOptions.RedisTimeout"/>,
+    /// Unhealthy when an eviction policy could drop consumed single-use tokens, Degraded without persistence.
+    /// </summary>
+    /// <param name="builder">The health checks builder.</param>
+    /// <param name="name">The check's name.</param>
+    /// <param name="serviceKey">The DI service key of the multiplexer; null for the unkeyed registration.</param>
+    /// <returns><paramref name="builder"/>.</returns>
+    public static IHealthChecksBuilder AddHardeningRedisCheck(this IHealthChecksBuilder builder, string name = HealthCheckNames.Redis, object? serviceKey = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.Add(new HealthCheckRegistration(name, sp => new RedisHealthCheck(
-            sp.GetService<RedisConnection>() ?? throw new InvalidOperationException("The Redis readiness check needs the app's shared RedisConnection in DI."),
+            RedisMultiplexers.Resolve(sp, serviceKey, "The Redis readiness check"),
             sp.GetRequiredService<IOptions<HardeningObservabilityOptions>>()), HealthStatus.Unhealthy, [HealthCheckNames.ReadyTag]));
     }
 

@@ -9,7 +9,7 @@ public static class HealthCheckNames
     /// <summary>PostgreSQL (<c>SELECT 1</c> through the app's <c>NpgsqlDataSource</c>).</summary>
     public const string PostgreSql = "postgresql";
 
-    /// <summary>Redis (<c>PING</c> on the shared <c>RedisConnection</c>).</summary>
+    /// <summary>Redis (<c>PING</c> and the safety of its settings, on the app's <c>IConnectionMultiplexer</c>).</summary>
     public const string Redis = "redis";
 
     /// <summary>The RLS linter hook.</summary>

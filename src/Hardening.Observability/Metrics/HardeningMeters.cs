@@ -30,9 +30,6 @@ public static class HardeningMeters
     /// <summary>Hardening.Sse: connections, published/delivered/replayed events, delivery lag.</summary>
     public const string Sse = "Hardening.Sse";
 
-    /// <summary>Hardening.Redis: connection state.</summary>
-    public const string Redis = "Hardening.Redis";
-
     /// <summary>ASP.NET Core's HTTP server metrics (<c>http.server.request.duration</c>), used by the SLO alerts.</summary>
     public const string AspNetCoreHosting = "Microsoft.AspNetCore.Hosting";
 
@@ -41,5 +38,5 @@ public static class HardeningMeters
 
     /// <summary>Every meter above: what the Prometheus endpoint exports unless configured otherwise.</summary>
     public static IReadOnlyList<string> All { get; } =
-        [Ingestion, Security, Tenancy, Health, Auth, Rls, Fsm, Sse, Redis, AspNetCoreHosting, Npgsql];
+        [Ingestion, Security, Tenancy, Health, Auth, Rls, Fsm, Sse, AspNetCoreHosting, Npgsql];
 }

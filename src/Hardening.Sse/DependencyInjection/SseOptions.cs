@@ -4,10 +4,17 @@ namespace Hardening.Sse;
 public sealed class SseOptions
 {
     /// <summary>
-    /// Redis connection string (StackExchange.Redis format, e.g. <c>localhost:6379</c>) for the multi-instance store.
-    /// Null (the default) keeps events in this process only, which is right for a single instance.
+    /// When true, events live in Redis (7.0 or later), on the app's own <c>IConnectionMultiplexer</c> resolved from DI,
+    /// and reach readers on every instance. False (the default) keeps events in this process only, which is right for a
+    /// single instance.
     /// </summary>
-    public string? RedisConnectionString { get; set; }
+    public bool UseRedis { get; set; }
+
+    /// <summary>The DI service key of the multiplexer to use; null (the default) for the unkeyed registration.</summary>
+    public object? RedisServiceKey { get; set; }
+
+    /// <summary>The longest a publish or a log read waits for Redis (default 2 seconds); past it the publish fails with <see cref="SseStoreUnavailableException"/>.</summary>
+    public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Prefix of every Redis key and channel this package uses. Default <c>sse:</c>.</summary>
     public string RedisKeyPrefix { get; set; } = "sse:";

@@ -1,4 +1,5 @@
 using Hardening.Sse;
+using Hardening.Shared;
 using Hardening.Sse.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -12,7 +13,8 @@ public static class SseServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="SsePublisher"/> and the event store: in memory (one instance) unless
-    /// <see cref="SseOptions.RedisConnectionString"/> is set, then Redis (many instances). Options are validated at start-up.
+    /// <see cref="SseOptions.UseRedis"/> is set, then Redis (many instances) on the app's own <c>IConnectionMultiplexer</c>.
+    /// Options are validated at start-up.
     /// Then map endpoints with <c>app.MapServerSentEvents("/events/{**stream}", ...)</c>.
     /// </summary>
     /// <param name="services">The service collection.</param>
@@ -20,9 +22,10 @@ public static class SseServiceCollectionExtensions
     /// <returns>The service collection.</returns>
     /// <example>
     /// <code>
+    /// builder.Services.AddSingleton&lt;IConnectionMultiplexer&gt;(ConnectionMultiplexer.Connect(redisOptions));
     /// builder.Services.AddHardeningSse(o =&gt;
     /// {
-    ///     o.RedisConnectionString = builder.Configuration["Redis"]; // null: single instance, in memory
+    ///     o.UseRedis = true; // false: single instance, in memory
     ///     o.RetentionCount = 5_000;
     /// });
     /// </code>
@@ -45,8 +48,8 @@ public static class SseServiceCollectionExtensions
         {
             var options = sp.GetRequiredService<IOptions<SseOptions>>();
             var time = sp.GetRequiredService<TimeProvider>();
-            return options.Value.RedisConnectionString is { Length: > 0 }
-                ? new RedisSseStore(options, time, sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance)
+            return options.Value.UseRedis
+                ? new RedisSseStore(options, time, sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance, RedisMultiplexers.Resolve(sp, options.Value.RedisServiceKey, "SseOptions.UseRedis"))
                 : new InMemorySseStore(options, time);
         });
         services.TryAddSingleton(sp => new SsePublisher(sp.GetRequiredService<ISseStore>(), sp.GetRequiredService<SseMetrics>(), sp.GetRequiredService<IOptions<SseOptions>>()));
@@ -98,6 +101,16 @@ internal sealed class SseOptionsValidator : IValidateOptions<SseOptions>
         if (options.MaxDataLength < 1)
         {
             errors.Add($"SseOptions.MaxDataLength is {options.MaxDataLength}; it must be at least 1.");
+        }
+
+        if (options.StoreTimeout <= TimeSpan.Zero || options.StoreTimeout > TimeSpan.FromMinutes(1))
+        {
+            errors.Add($"SseOptions.StoreTimeout is {options.StoreTimeout}; it must be more than 0 and at most 1 minute (default 2 seconds).");
+        }
+
+        if (!options.UseRedis && options.RedisServiceKey is not null)
+        {
+            errors.Add("SseOptions.RedisServiceKey applies to the Redis store only; set UseRedis = true.");
         }
 
         if (string.IsNullOrEmpty(options.RedisKeyPrefix) || options.RedisKeyPrefix.AsSpan().IndexOfAny("{}*?[] \r\n") >= 0)

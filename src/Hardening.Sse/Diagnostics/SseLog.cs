@@ -40,4 +40,8 @@ internal static partial class SseLog
     [LoggerMessage(EventId = 3005, EventName = "SseSubscriberReconnected", Level = LogLevel.Information,
         Message = "SSE Redis subscriber connection resubscribed; live connections catch up from the log.")]
     public static partial void SubscriberReconnected(ILogger logger);
+
+    [LoggerMessage(EventId = 3006, EventName = "SseStreamWentBackwards", Level = LogLevel.Warning,
+        Message = "SSE stream {Stream} went backwards in epoch {Epoch} (its newest entries were lost, e.g. by a Redis failover); it moves to a new epoch so that no id is reused, and readers get a reset.")]
+    public static partial void StreamWentBackwards(ILogger logger, string stream, string epoch);
 }

@@ -98,5 +98,5 @@ public sealed class SsePublisher
 internal static class SseStoreFailure
 {
     public static bool IsStoreFailure(Exception ex) =>
-        ex is Hardening.Redis.RedisConnectionException or Hardening.Redis.RedisTimeoutException or SseStoreUnavailableException;
+        ex is StackExchange.Redis.RedisException or TimeoutException or SseStoreUnavailableException;
 }

@@ -1,20 +1,24 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
-using Hardening.Redis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Hardening.Sse.Storage;
 
 /// <summary>
-/// Many-instance store on Redis. Per stream: a hash <c>{prefix}{stream}:meta</c> holding the epoch and the last
-/// sequence, and a Redis stream <c>{prefix}{stream}:log</c> whose entry ids are <c>&lt;sequence&gt;-0</c>. One Lua script
-/// assigns the sequence, appends (<c>MAXLEN ~</c> plus age trimming) and publishes, so an acknowledged event is in the
-/// log before any reader hears of it. When the hash is lost (flush, eviction, idle expiry) the next use creates a
-/// new epoch. Live events reach this instance over one pattern subscription and are fanned out in-process; when the
-/// subscriber connection comes back after a drop, every listener catches up from the log (nothing published in between
-/// is lost, and connections stay open because the log and the publisher were not affected).
+/// Many-instance store on the app's <see cref="IConnectionMultiplexer"/>. Per stream: a hash <c>{prefix}{stream}:meta</c>
+/// holding the epoch and the last sequence, and a Redis stream <c>{prefix}{stream}:log</c> whose entry ids are
+/// <c>&lt;sequence&gt;-0</c>; both and the stream's sharded channel <c>{prefix}{stream}:n</c> carry the hash tag of the
+/// stream, so one script assigns the sequence, appends (<c>MAXLEN ~</c> plus age trimming) and publishes (<c>SPUBLISH</c>)
+/// atomically, on one server or a cluster: an acknowledged event is in the log before any reader hears of it. When the
+/// hash is lost (flush, eviction, idle expiry) the next use creates a new epoch. A stream that went backwards (a
+/// failover to a replica that had not received the newest entries) is noticed by any instance with readers of the
+/// stream, from the order of the live notifications or from a read behind them, and that instance moves the stream to
+/// a new epoch, so the readers get a reset instead of a reused id. Live events reach this
+/// instance over one sharded subscription per stream with readers here, in order; when a connection comes back after
+/// a drop, every listener catches up from the log.
 /// </summary>
 internal sealed class RedisSseStore : ISseStore
 {
@@ -44,7 +48,7 @@ internal sealed class RedisSseStore : ISseStore
         """;
 
     // KEYS: meta, log. ARGV: new epoch, type, data, now ms, maxlen, min ts ms, channel, idle expiry ms.
-    private static readonly RedisScript AppendScript = new(TrimByAge + "\n" + """
+    private const string AppendScript = TrimByAge + "\n" + """
         local meta, log = KEYS[1], KEYS[2]
         local epoch = ensure_epoch(meta, log, ARGV[1])
         local seq = redis.call('HINCRBY', meta, 'seq', 1)
@@ -52,12 +56,12 @@ internal sealed class RedisSseStore : ISseStore
         trim_by_age(log, tonumber(ARGV[6]))
         redis.call('PEXPIRE', meta, ARGV[8])
         redis.call('PEXPIRE', log, ARGV[8])
-        redis.call('PUBLISH', ARGV[7], epoch .. '\n' .. seq .. '\n' .. ARGV[4] .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
+        redis.call('SPUBLISH', ARGV[7], epoch .. '\n' .. seq .. '\n' .. ARGV[4] .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
         return {epoch, seq}
-        """);
+        """;
 
     // KEYS: meta, log. ARGV: new epoch, after sequence, max count, idle expiry ms, min ts ms.
-    private static readonly RedisScript ReadScript = new(TrimByAge + "\n" + """
+    private const string ReadScript = TrimByAge + "\n" + """
         local meta, log = KEYS[1], KEYS[2]
         local epoch = ensure_epoch(meta, log, ARGV[1])
         redis.call('PEXPIRE', meta, ARGV[4], 'NX')
@@ -71,33 +75,52 @@ internal sealed class RedisSseStore : ISseStore
           entries = redis.call('XRANGE', log, string.format('%d-0', tonumber(ARGV[2]) + 1), '+', 'COUNT', ARGV[3])
         end
         return {epoch, head, first, entries}
-        """);
+        """;
 
+    // KEYS: meta, log. ARGV: epoch, sequence. Returns {same epoch 1/0, head, ts of that entry or nil}.
+    private const string VerifyScript = """
+        local epoch = redis.call('HGET', KEYS[1], 'epoch')
+        if epoch ~= ARGV[1] then return {0, 0, false} end
+        local head = tonumber(redis.call('HGET', KEYS[1], 'seq'))
+        local e = redis.call('XRANGE', KEYS[2], ARGV[2] .. '-0', ARGV[2] .. '-0')
+        local ts = false
+        if #e > 0 then
+          local f = e[1][2]
+          for i = 1, #f, 2 do if f[i] == 'ts' then ts = tonumber(f[i + 1]) end end
+        end
+        return {1, head, ts}
+        """;
+
+    // KEYS: meta, log. ARGV: the epoch that went backwards, the new epoch. Moves the stream to a new, empty epoch
+    // unless another instance already did.
+    private const string RotateScript = """
+        if redis.call('HGET', KEYS[1], 'epoch') == ARGV[1] then
+          redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'seq', 0)
+          redis.call('DEL', KEYS[2])
+        end
+        return 1
+        """;
+
+    private const int MaxTrackedStreams = 100_000;
     private readonly SseOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly RedisConnection _redis;
-    private readonly string _channelPrefix;
-    private readonly ConcurrentDictionary<string, ISseListener[]> _listeners = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _subscribeGate = new(1, 1);
-    private RedisSubscription? _subscription;
+    private readonly IConnectionMultiplexer _redis;
+    private readonly IDatabase _db;
+    private readonly ConcurrentDictionary<string, StreamSubscription> _streams = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, HighWater> _highWater = new(StringComparer.Ordinal);
     private int _wasDisconnected;
     private int _subscriberWasDisconnected;
 
-    public RedisSseStore(IOptions<SseOptions> options, TimeProvider time, ILoggerFactory loggers)
-        : this(options, time, loggers, RedisConnection.Create(RedisConnectionOptions.Parse(options.Value.RedisConnectionString!), loggers))
-    {
-    }
-
-    public RedisSseStore(IOptions<SseOptions> options, TimeProvider time, ILoggerFactory loggers, RedisConnection redis)
+    public RedisSseStore(IOptions<SseOptions> options, TimeProvider time, ILoggerFactory loggers, IConnectionMultiplexer redis)
     {
         _options = options.Value;
         _time = time;
         _logger = loggers.CreateLogger("Hardening.Sse");
         _redis = redis;
-        _channelPrefix = _options.RedisKeyPrefix + "n:";
-        _redis.StateChanged += OnStateChanged;
-        _redis.SubscriberStateChanged += OnSubscriberStateChanged;
+        _db = redis.GetDatabase();
+        _redis.ConnectionFailed += OnConnectionFailed;
+        _redis.ConnectionRestored += OnConnectionRestored;
     }
 
     // Messages published while the subscriber connection is down are recovered when it is back (OnCatchUpNeeded on
@@ -109,67 +132,82 @@ internal sealed class RedisSseStore : ISseStore
     {
         var now = _time.GetUtcNow();
         var nowMs = now.ToUnixTimeMilliseconds();
-        var reply = await _redis.EvaluateAsync(AppendScript, Keys(stream),
+        var reply = (RedisResult[])(await _db.ScriptEvaluateAsync(AppendScript, Keys(stream),
         [
-            SseEventId.NewEpoch(), eventType, data, nowMs, (long)_options.RetentionCount, MinTimestamp(now),
-            _channelPrefix + stream, (long)_options.IdleStreamExpiry.TotalMilliseconds,
-        ], cancellationToken).ConfigureAwait(false);
-        var items = reply.Items;
-        return new SseEvent(stream, items[0].AsString()!, items[1].AsInt64(), eventType, data, DateTimeOffset.FromUnixTimeMilliseconds(nowMs));
+            SseEventId.NewEpoch(), eventType, data, nowMs, _options.RetentionCount, MinTimestamp(now),
+            Channel(stream), (long)_options.IdleStreamExpiry.TotalMilliseconds,
+        ]).WaitAsync(_options.StoreTimeout, _time, cancellationToken).ConfigureAwait(false))!;
+        return new SseEvent(stream, (string)reply[0]!, (long)reply[1], eventType, data, DateTimeOffset.FromUnixTimeMilliseconds(nowMs));
     }
 
     public async Task<SseHistory> ReadAsync(string stream, long afterSequence, int maxCount, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var reply = await _redis.EvaluateAsync(ReadScript, Keys(stream),
+        _highWater.TryGetValue(stream, out var seenBefore); // only a mark from before the read proves a loss
+        var items = (RedisResult[])(await _db.ScriptEvaluateAsync(ReadScript, Keys(stream),
         [
-            SseEventId.NewEpoch(), afterSequence, (long)maxCount, (long)_options.IdleStreamExpiry.TotalMilliseconds, MinTimestamp(now),
-        ], cancellationToken).ConfigureAwait(false);
-        var items = reply.Items;
-        var epoch = items[0].AsString()!;
-        var entries = items[3].IsNull ? [] : items[3].Items;
-        var events = new List<SseEvent>(entries.Count);
-        foreach (var entry in entries)
+            SseEventId.NewEpoch(), afterSequence, maxCount, (long)_options.IdleStreamExpiry.TotalMilliseconds, MinTimestamp(now),
+        ]).WaitAsync(_options.StoreTimeout, _time, cancellationToken).ConfigureAwait(false))!;
+        var epoch = (string)items[0]!;
+        var head = (long)items[1];
+        if (seenBefore.Epoch == epoch && seenBefore.Sequence > head)
         {
-            events.Add(ToEvent(stream, epoch, entry));
+            // Behind what this instance already saw: make the loss visible as a new epoch (readers then reset).
+            await RotateAsync(stream, epoch, cancellationToken).ConfigureAwait(false);
+            return await ReadAsync(stream, afterSequence, maxCount, cancellationToken).ConfigureAwait(false);
         }
 
-        return new SseHistory(epoch, items[1].AsInt64(), items[2].AsInt64(), events);
+        var entries = items[3].IsNull ? [] : (RedisResult[])items[3]!;
+        var events = new List<SseEvent>(entries.Length);
+        foreach (var entry in entries)
+        {
+            events.Add(ToEvent(stream, epoch, (RedisResult[])entry!));
+        }
+
+        if (events.Count > 0 && Behind(events[^1]) is { } lagging)
+        {
+            _ = VerifyQuietlyAsync(stream, lagging);
+        }
+
+        return new SseHistory(epoch, head, (long)items[2], events);
     }
 
     public async Task<IAsyncDisposable> SubscribeAsync(string stream, ISseListener listener, CancellationToken cancellationToken)
     {
-        _listeners.AddOrUpdate(stream, static (_, l) => [l], static (_, existing, l) => [.. existing, l], listener);
-        try
+        while (true)
         {
-            await EnsureSubscribedAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            Remove(stream, listener);
-            throw;
-        }
+            var subscription = _streams.GetOrAdd(stream, static (s, store) => new StreamSubscription(store, s), this);
+            if (subscription.TryAdd(listener))
+            {
+                try
+                {
+                    await subscription.Ready.WaitAsync(_options.StoreTimeout, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await subscription.RemoveAsync(listener).ConfigureAwait(false);
+                    throw;
+                }
 
-        return new Registration(this, stream, listener);
+                return new Registration(subscription, listener);
+            }
+
+            // Closing after its last listener left: wait for it to go and start a new one.
+            _streams.TryRemove(new KeyValuePair<string, StreamSubscription>(stream, subscription));
+        }
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        _redis.StateChanged -= OnStateChanged;
-        _redis.SubscriberStateChanged -= OnSubscriberStateChanged;
-        if (_subscription is { } s)
+        _redis.ConnectionFailed -= OnConnectionFailed;
+        _redis.ConnectionRestored -= OnConnectionRestored;
+        foreach (var (_, subscription) in _streams)
         {
-            try
-            {
-                await s.DisposeAsync().ConfigureAwait(false);
-            }
-            catch (RedisException)
-            {
-            }
+            subscription.Close();
         }
 
-        await _redis.DisposeAsync().ConfigureAwait(false);
-        _subscribeGate.Dispose();
+        _streams.Clear();
+        return ValueTask.CompletedTask;
     }
 
     internal static SseEvent ParseNotification(string stream, ReadOnlySpan<byte> payload)
@@ -198,62 +236,109 @@ internal sealed class RedisSseStore : ISseStore
             DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(payload[(ends[1] + 1)..ends[2]], NumberStyles.None, CultureInfo.InvariantCulture)));
     }
 
-    private static SseEvent ToEvent(string stream, string epoch, RespValue entry)
+    private static SseEvent ToEvent(string stream, string epoch, RedisResult[] entry)
     {
-        var id = entry.Items[0].AsString()!;
+        var id = (string)entry[0]!;
         var sequence = long.Parse(id.AsSpan(0, id.IndexOf('-', StringComparison.Ordinal)), NumberStyles.None, CultureInfo.InvariantCulture);
         string type = "", data = "";
         long ts = 0;
-        var fields = entry.Items[1].Items;
-        for (var i = 0; i + 1 < fields.Count; i += 2)
+        var fields = (RedisResult[])entry[1]!;
+        for (var i = 0; i + 1 < fields.Length; i += 2)
         {
-            switch (fields[i].AsString())
+            switch ((string?)fields[i])
             {
-                case "t": type = fields[i + 1].AsString()!; break;
-                case "d": data = fields[i + 1].AsString()!; break;
-                case "ts": ts = fields[i + 1].AsInt64(); break;
+                case "t": type = (string)fields[i + 1]!; break;
+                case "d": data = (string)fields[i + 1]!; break;
+                case "ts": ts = (long)fields[i + 1]; break;
             }
         }
 
         return new SseEvent(stream, epoch, sequence, type, data, DateTimeOffset.FromUnixTimeMilliseconds(ts));
     }
 
+    /// <summary>
+    /// Records an event this instance saw (a live notification or a read) as the stream's high-water mark; returns the
+    /// previous mark when the event is behind it in the same epoch (a lower sequence, or the same sequence with another
+    /// publication time), which is either a notification lagging a read or a stream that lost its newest entries.
+    /// </summary>
+    private HighWater? Behind(SseEvent e)
+    {
+        while (true)
+        {
+            if (!_highWater.TryGetValue(e.Stream, out var seen))
+            {
+                if (_highWater.Count >= MaxTrackedStreams)
+                {
+                    _highWater.Clear(); // bounded memory; losing the marks only weakens detection, never delivery
+                }
+
+                if (_highWater.TryAdd(e.Stream, new HighWater(e.Epoch, e.Sequence, e.PublishedAt)))
+                {
+                    return null;
+                }
+
+                continue;
+            }
+
+            if (seen.Epoch == e.Epoch && (seen.Sequence > e.Sequence || (seen.Sequence == e.Sequence && seen.PublishedAt != e.PublishedAt)))
+            {
+                return seen;
+            }
+
+            if (seen.Epoch == e.Epoch && seen.Sequence == e.Sequence)
+            {
+                return null;
+            }
+
+            if (_highWater.TryUpdate(e.Stream, new HighWater(e.Epoch, e.Sequence, e.PublishedAt), seen))
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>Moves the stream to a new epoch when Redis no longer holds the event <paramref name="seen"/> as it was.</summary>
+    private async Task VerifyQuietlyAsync(string stream, HighWater seen)
+    {
+        try
+        {
+            var reply = (RedisResult[])(await _db.ScriptEvaluateAsync(VerifyScript, Keys(stream), [seen.Epoch, seen.Sequence])
+                .WaitAsync(_options.StoreTimeout, _time, CancellationToken.None).ConfigureAwait(false))!;
+            var lost = (long)reply[0] == 1 && ((long)reply[1] < seen.Sequence || (!reply[2].IsNull && (long)reply[2] != seen.PublishedAt.ToUnixTimeMilliseconds()));
+            if (lost)
+            {
+                await RotateAsync(stream, seen.Epoch, CancellationToken.None).ConfigureAwait(false);
+                ForEach(static l => l.OnCatchUpNeeded());
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            ForEach(static l => l.OnStoreUnavailable());
+        }
+    }
+
+    private async Task RotateAsync(string stream, string epoch, CancellationToken cancellationToken)
+    {
+        SseLog.StreamWentBackwards(_logger, stream, epoch);
+        _highWater.TryRemove(stream, out _);
+        await _db.ScriptEvaluateAsync(RotateScript, Keys(stream), [epoch, SseEventId.NewEpoch()])
+            .WaitAsync(_options.StoreTimeout, _time, cancellationToken).ConfigureAwait(false);
+    }
+
     private long MinTimestamp(DateTimeOffset now) => (now - _options.RetentionAge).ToUnixTimeMilliseconds();
 
-    private string[] Keys(string stream)
+    private RedisKey[] Keys(string stream)
     {
-        // The hash tag keeps both keys of a stream in one cluster slot, as the scripts require.
+        // The hash tag keeps both keys of a stream (and its channel) in one cluster slot, as the scripts require.
         var tag = _options.RedisKeyPrefix + "{" + stream + "}";
         return [tag + ":meta", tag + ":log"];
     }
 
-    private async Task EnsureSubscribedAsync(CancellationToken cancellationToken)
+    private string Channel(string stream) => _options.RedisKeyPrefix + "{" + stream + "}:n";
+
+    private void OnMessage(string stream, ChannelMessage message)
     {
-        if (Volatile.Read(ref _subscription) is not null)
-        {
-            return;
-        }
-
-        await _subscribeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            _subscription ??= await _redis.PatternSubscribeAsync(_channelPrefix + "*", OnMessage, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _subscribeGate.Release();
-        }
-    }
-
-    private void OnMessage(RedisMessage message)
-    {
-        if (!message.Channel.StartsWith(_channelPrefix, StringComparison.Ordinal))
-        {
-            return;
-        }
-
-        var stream = message.Channel[_channelPrefix.Length..];
-        if (!_listeners.TryGetValue(stream, out var listeners) || listeners.Length == 0)
+        if (!_streams.TryGetValue(stream, out var subscription))
         {
             return;
         }
@@ -261,7 +346,8 @@ internal sealed class RedisSseStore : ISseStore
         SseEvent e;
         try
         {
-            e = ParseNotification(stream, message.Payload.Span);
+            e = ParseNotification(stream, (byte[])message.Message!);
+
         }
         catch (FormatException)
         {
@@ -269,81 +355,171 @@ internal sealed class RedisSseStore : ISseStore
             return;
         }
 
-        foreach (var listener in listeners)
+        if (Behind(e) is { } seen)
+        {
+            // Either the notification lags a read that already returned later events (normal), or the stream lost
+            // entries and handed their ids out again: ask Redis which, off this thread.
+            _ = VerifyQuietlyAsync(stream, seen);
+        }
+
+        foreach (var listener in subscription.Listeners)
         {
             listener.OnEvent(e);
         }
     }
 
-    private void OnStateChanged(object? sender, RedisConnectionState state)
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
     {
-        if (state == RedisConnectionState.Disconnected)
-        {
-            if (Interlocked.Exchange(ref _wasDisconnected, 1) == 0)
-            {
-                SseLog.BackplaneDisconnected(_logger);
-            }
-
-            // Live events may be lost while the socket is down: close the connections; clients come back with their ids.
-            ForEach(static l => l.OnStoreUnavailable());
-        }
-        else if (state == RedisConnectionState.Connected && Interlocked.Exchange(ref _wasDisconnected, 0) == 1)
-        {
-            SseLog.BackplaneReconnected(_logger);
-            ForEach(static l => l.OnCatchUpNeeded());
-        }
-    }
-
-    private void OnSubscriberStateChanged(object? sender, RedisConnectionState state)
-    {
-        if (state == RedisConnectionState.Disconnected)
+        if (e.ConnectionType == ConnectionType.Subscription)
         {
             // Only live notifications are affected: the log and the publisher still work, so connections stay open.
             if (Interlocked.Exchange(ref _subscriberWasDisconnected, 1) == 0)
             {
                 SseLog.SubscriberDisconnected(_logger);
             }
+
+            return;
         }
-        else if (state == RedisConnectionState.Connected && Interlocked.Exchange(ref _subscriberWasDisconnected, 0) == 1)
+
+        if (Interlocked.Exchange(ref _wasDisconnected, 1) == 0)
         {
-            // Raised after the pattern subscription was re-sent and acknowledged: an event published from now on is
-            // delivered live, and the log holds everything published in between.
-            SseLog.SubscriberReconnected(_logger);
-            ForEach(static l => l.OnCatchUpNeeded());
+            SseLog.BackplaneDisconnected(_logger);
         }
+
+        // Live events may be lost while the socket is down: close the connections; clients come back with their ids.
+        ForEach(static l => l.OnStoreUnavailable());
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (e.ConnectionType == ConnectionType.Subscription)
+        {
+            if (Interlocked.Exchange(ref _subscriberWasDisconnected, 0) == 1)
+            {
+                SseLog.SubscriberReconnected(_logger);
+            }
+        }
+        else if (Interlocked.Exchange(ref _wasDisconnected, 0) == 1)
+        {
+            SseLog.BackplaneReconnected(_logger);
+        }
+
+        // The subscriptions are re-sent on the new connection; what was published in between is in the log.
+        ForEach(static l => l.OnCatchUpNeeded());
     }
 
     private void ForEach(Action<ISseListener> action)
     {
-        foreach (var (_, listeners) in _listeners)
+        foreach (var (_, subscription) in _streams)
         {
-            foreach (var l in listeners)
+            foreach (var l in subscription.Listeners)
             {
                 action(l);
             }
         }
     }
 
-    private void Remove(string stream, ISseListener listener)
+    private readonly record struct HighWater(string Epoch, long Sequence, DateTimeOffset PublishedAt);
+
+    /// <summary>One stream's sharded subscription and its listeners in this process; closed with its last listener.</summary>
+    private sealed class StreamSubscription
     {
-        while (_listeners.TryGetValue(stream, out var existing))
+        private readonly RedisSseStore _store;
+        private readonly string _stream;
+        private readonly Lock _gate = new();
+        private ISseListener[] _listeners = [];
+        private bool _closed;
+        private ChannelMessageQueue? _queue;
+
+        public StreamSubscription(RedisSseStore store, string stream)
         {
-            var updated = existing.Where(l => !ReferenceEquals(l, listener)).ToArray();
-            if (updated.Length == 0
-                ? _listeners.TryRemove(new KeyValuePair<string, ISseListener[]>(stream, existing))
-                : _listeners.TryUpdate(stream, updated, existing))
+            _store = store;
+            _stream = stream;
+            Ready = SubscribeAsync();
+        }
+
+        public Task Ready { get; private set; }
+
+        public ISseListener[] Listeners => Volatile.Read(ref _listeners);
+
+        public bool TryAdd(ISseListener listener)
+        {
+            lock (_gate)
             {
-                return;
+                if (_closed)
+                {
+                    return false;
+                }
+
+                if (Ready.IsFaulted || Ready.IsCanceled)
+                {
+                    Ready = SubscribeAsync(); // the first attempt failed (Redis was down): try again
+                }
+
+                _listeners = [.. _listeners, listener];
+                return true;
+            }
+        }
+
+        public async ValueTask RemoveAsync(ISseListener listener)
+        {
+            ChannelMessageQueue? queue;
+            lock (_gate)
+            {
+                _listeners = _listeners.Where(l => !ReferenceEquals(l, listener)).ToArray();
+                if (_listeners.Length > 0 || _closed)
+                {
+                    return;
+                }
+
+                _closed = true;
+                queue = _queue;
+                _store._streams.TryRemove(new KeyValuePair<string, StreamSubscription>(_stream, this));
+            }
+
+            if (queue is not null)
+            {
+                try
+                {
+                    await queue.UnsubscribeAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                {
+                    // The connection is gone, and the subscription with it.
+                }
+            }
+        }
+
+        public void Close()
+        {
+            lock (_gate)
+            {
+                _closed = true;
+                _queue?.Unsubscribe(CommandFlags.FireAndForget);
+            }
+        }
+
+        private async Task SubscribeAsync()
+        {
+            await Task.Yield();
+            var queue = await _store._redis.GetSubscriber().SubscribeAsync(RedisChannel.Sharded(_store.Channel(_stream))).ConfigureAwait(false);
+            queue.OnMessage(message => _store.OnMessage(_stream, message));
+            bool closed;
+            lock (_gate)
+            {
+                _queue = queue;
+                closed = _closed;
+            }
+
+            if (closed)
+            {
+                await queue.UnsubscribeAsync().ConfigureAwait(false);
             }
         }
     }
 
-    private sealed class Registration(RedisSseStore store, string stream, ISseListener listener) : IAsyncDisposable
+    private sealed class Registration(StreamSubscription subscription, ISseListener listener) : IAsyncDisposable
     {
-        public ValueTask DisposeAsync()
-        {
-            store.Remove(stream, listener);
-            return ValueTask.CompletedTask;
-        }
+        public ValueTask DisposeAsync() => subscription.RemoveAsync(listener);
     }
 }

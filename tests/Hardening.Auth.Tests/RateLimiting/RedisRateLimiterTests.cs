@@ -1,15 +1,20 @@
 using System.Net;
+using Hardening.Auth.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace Hardening.Auth.Tests.RateLimiting;
 
-public sealed class RedisRateLimiterTests(RedisFixture redis) : IClassFixture<RedisFixture>
+/// <summary>The Redis rate-limiting policy through ASP.NET Core's middleware, on one server and on the cluster.</summary>
+public abstract class RedisRateLimiterTests(IRedisTarget redis)
 {
-    private static async Task<WebApplication> StartAsync(string redisConnection, int permits, TimeSpan window, Tokens.CollectingLoggerProvider? logs = null)
+    protected static async Task<WebApplication> StartAsync(IConnectionMultiplexer multiplexer, int permits, TimeSpan window, string? prefix = null, Tokens.CollectingLoggerProvider? logs = null, Func<HttpContext, string?>? partition = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
@@ -19,35 +24,36 @@ public sealed class RedisRateLimiterTests(RedisFixture redis) : IClassFixture<Re
             builder.Logging.AddProvider(logs);
         }
 
-        var prefix = $"rl:{Guid.NewGuid():N}:";
-        builder.Services.AddHardeningRedisRateLimiter(o =>
+        builder.Services.AddSingleton(multiplexer);
+        prefix ??= $"rl:{Guid.NewGuid():N}:";
+        builder.Services.AddRateLimiter(o => o.AddRedisGcraLimiter("per-tenant", p =>
         {
-            o.RedisConnectionString = redisConnection;
-            o.PermitLimit = permits;
-            o.Window = window;
-            o.KeyPrefix = prefix;
-            o.PartitionKey = http => http.Request.Headers["X-Tenant"].ToString();
-        });
+            p.PermitLimit = permits;
+            p.Window = window;
+            p.KeyPrefix = prefix;
+            p.PartitionKey = partition ?? (http => http.Request.Headers["X-Tenant"].ToString());
+        }));
         var app = builder.Build();
         app.UseRateLimiter();
-        app.MapGet("/", () => "ok");
+        app.MapGet("/", () => "ok").RequireRateLimiting("per-tenant");
+        app.MapGet("/open", () => "ok");
         await app.StartAsync();
         return app;
     }
 
-    private static async Task<HttpResponseMessage> GetAsync(WebApplication app, string tenant)
+    protected static async Task<HttpResponseMessage> GetAsync(WebApplication app, string tenant, string path = "/")
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Add("X-Tenant", tenant);
         return await app.GetTestClient().SendAsync(request);
     }
 
-    private static string Header(HttpResponseMessage r, string name) => r.Headers.TryGetValues(name, out var v) ? string.Join(",", v) : "";
+    protected static string Header(HttpResponseMessage r, string name) => r.Headers.TryGetValues(name, out var v) ? string.Join(",", v) : "";
 
     [Fact]
     public async Task Permits_run_out_then_429_with_retry_after_and_ratelimit_headers()
     {
-        await using var app = await StartAsync(redis.ConnectionString, permits: 3, window: TimeSpan.FromMinutes(1));
+        await using var app = await StartAsync(redis.Multiplexer, permits: 3, window: TimeSpan.FromMinutes(1));
         for (var remaining = 2; remaining >= 0; remaining--)
         {
             var ok = await GetAsync(app, "acme");
@@ -62,17 +68,24 @@ public sealed class RedisRateLimiterTests(RedisFixture redis) : IClassFixture<Re
         Assert.InRange(int.Parse(Header(refused, "Retry-After"), System.Globalization.CultureInfo.InvariantCulture), 1, 20); // one permit per 20 s
         Assert.InRange(int.Parse(Header(refused, "RateLimit-Reset"), System.Globalization.CultureInfo.InvariantCulture), 41, 60);
 
-        // Another partition has its own budget.
+        // Another partition has its own budget, and an endpoint without the policy is not limited (no global limiter).
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(app, "globex")).StatusCode);
+        for (var i = 0; i < 10; i++)
+        {
+            var open = await GetAsync(app, "acme", "/open");
+            Assert.Equal(HttpStatusCode.OK, open.StatusCode);
+            Assert.Equal("", Header(open, "RateLimit-Limit"));
+        }
     }
 
     [Fact]
     public async Task Two_app_instances_share_one_budget_through_redis()
     {
-        var prefixShared = $"shared-{Guid.NewGuid():N}:";
+        var prefix = $"shared-{Guid.NewGuid():N}:";
         var statuses = new List<HttpStatusCode>();
-        await using var c = await StartSharedAsync(redis.ConnectionString, prefixShared);
-        await using var d = await StartSharedAsync(redis.ConnectionString, prefixShared);
+        await using var other = await TestRedis.ConnectAsync(redis.ConnectionString);
+        await using var c = await StartAsync(redis.Multiplexer, 4, TimeSpan.FromMinutes(1), prefix);
+        await using var d = await StartAsync(other, 4, TimeSpan.FromMinutes(1), prefix);
         for (var i = 0; i < 3; i++)
         {
             statuses.Add((await GetAsync(c, "acme")).StatusCode);
@@ -84,11 +97,32 @@ public sealed class RedisRateLimiterTests(RedisFixture redis) : IClassFixture<Re
     }
 
     [Fact]
+    public async Task A_request_without_a_partition_key_is_refused_not_pooled_with_others()
+    {
+        await using var app = await StartAsync(redis.Multiplexer, 100, TimeSpan.FromMinutes(1), partition: _ => null);
+        var refused = await GetAsync(app, "acme");
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+    }
+
+    [Fact]
+    public void Invalid_policy_options_are_refused_with_the_option_named()
+    {
+        var options = new RateLimiterOptions();
+        var ex = Assert.Throws<ArgumentException>(() => options.AddRedisGcraLimiter("p", p => p.PermitLimit = 0));
+        Assert.Contains("PermitLimit", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => options.AddRedisGcraLimiter("bad name", _ => { }));
+    }
+}
+
+public sealed class RedisRateLimiterOnOneServerTests(RedisFixture redis) : RedisRateLimiterTests(redis), IClassFixture<RedisFixture>
+{
+    [Fact]
     public async Task Redis_down_answers_429_fail_closed_with_a_logged_event()
     {
         await using var server = await RedisServer.StartAsync();
+        await using var connection = await TestRedis.ConnectAsync(server.ConnectionString);
         var logs = new Tokens.CollectingLoggerProvider();
-        await using var app = await StartAsync(server.ConnectionString + ",connectTimeout=500,syncTimeout=1000", 100, TimeSpan.FromMinutes(1), logs);
+        await using var app = await StartAsync(connection, 100, TimeSpan.FromMinutes(1), logs: logs);
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(app, "acme")).StatusCode);
         await server.StopAsync();
         var refused = await GetAsync(app, "acme");
@@ -96,24 +130,6 @@ public sealed class RedisRateLimiterTests(RedisFixture redis) : IClassFixture<Re
         Assert.Equal("1", Header(refused, "Retry-After"));
         Assert.NotEmpty(logs.Events("RateLimitStoreUnavailable"));
     }
-
-    private static async Task<WebApplication> StartSharedAsync(string redisConnection, string prefix)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseTestServer();
-        builder.Logging.ClearProviders();
-        builder.Services.AddHardeningRedisRateLimiter(o =>
-        {
-            o.RedisConnectionString = redisConnection;
-            o.PermitLimit = 4;
-            o.Window = TimeSpan.FromMinutes(1);
-            o.KeyPrefix = prefix;
-            o.PartitionKey = http => http.Request.Headers["X-Tenant"].ToString();
-        });
-        var app = builder.Build();
-        app.UseRateLimiter();
-        app.MapGet("/", () => "ok");
-        await app.StartAsync();
-        return app;
-    }
 }
+
+public sealed class RedisRateLimiterOnClusterTests(RedisClusterFixture redis) : RedisRateLimiterTests(redis), IClassFixture<RedisClusterFixture>;

@@ -183,9 +183,9 @@ public sealed class LoginThrottleTests
         public string Name => "failing";
 
         public ValueTask<ThrottleOutcome> AcquireAsync(ThrottleRule[] rules, CancellationToken cancellationToken) =>
-            throw new Hardening.Redis.RedisTimeoutException("timed out");
+            throw new StackExchange.Redis.RedisTimeoutException(StackExchange.Redis.CommandFlags.None, "timed out", StackExchange.Redis.CommandStatus.Sent);
 
         public ValueTask ResetAsync(string[] keys, CancellationToken cancellationToken) =>
-            throw new Hardening.Redis.RedisTimeoutException("timed out");
+            throw new StackExchange.Redis.RedisTimeoutException(StackExchange.Redis.CommandFlags.None, "timed out", StackExchange.Redis.CommandStatus.Sent);
     }
 }

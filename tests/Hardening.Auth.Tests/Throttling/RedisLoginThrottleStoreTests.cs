@@ -2,17 +2,17 @@ using System.Net;
 using FsCheck;
 using FsCheck.Fluent;
 using Hardening.Auth.Throttling;
-using Hardening.Redis;
+using StackExchange.Redis;
 
 namespace Hardening.Auth.Tests.Throttling;
 
-public sealed class RedisLoginThrottleStoreTests(RedisFixture redis) : IClassFixture<RedisFixture>, IAsyncLifetime
+/// <summary>The Redis throttle store, run against one redis-server and against the local cluster.</summary>
+public abstract class RedisLoginThrottleStoreTests(IRedisTarget redis)
 {
-    private RedisConnection _connection = null!;
+    private IConnectionMultiplexer _connection => redis.Multiplexer;
 
-    public async Task InitializeAsync() => _connection = await RedisConnection.ConnectAsync(redis.ConnectionString);
-
-    public async Task DisposeAsync() => await _connection.DisposeAsync();
+    private static RedisLoginThrottleStore Store(IConnectionMultiplexer connection, string prefix, bool useServerClock = true, Func<long>? testClock = null) =>
+        new(connection, prefix, TimeSpan.FromSeconds(2), TimeProvider.System, useServerClock, testClock);
 
     [Fact]
     public void Redis_script_matches_the_reference_model_on_random_timelines() =>
@@ -23,8 +23,9 @@ public sealed class RedisLoginThrottleStoreTests(RedisFixture redis) : IClassFix
             // The script takes "now" from the test instead of Redis TIME, so the timeline is exact; start at the real
             // time so that Redis's own key expiry (PEXPIREAT) never fires before the logical expiry.
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            var store = new RedisLoginThrottleStore(_connection, useServerClock: false, testClock: () => now);
-            var throttle = LoginThrottleTests.Create(kit, LoginThrottleTests.Options(limits, $"t:{Guid.NewGuid():N}:"), store);
+            var prefix = $"t:{Guid.NewGuid():N}:";
+            var store = Store(_connection, prefix, useServerClock: false, testClock: () => now);
+            var throttle = LoginThrottleTests.Create(kit, LoginThrottleTests.Options(limits, prefix), store);
             return LoginThrottleTests.MatchesReferenceAsync(throttle, () => now, ms => now += ms, limits, timeline).GetAwaiter().GetResult();
         }).Check(PropertyConfig.Create(100));
 
@@ -34,7 +35,7 @@ public sealed class RedisLoginThrottleStoreTests(RedisFixture redis) : IClassFix
         {
             using var kit = new Tokens.AuthTestKit();
             var options = new LoginThrottleOptions { AccountAndIp = new() { Threshold = threshold }, Account = new() { Threshold = 0 }, Ip = new() { Threshold = 0 }, KeyPrefix = $"t:{Guid.NewGuid():N}:" };
-            var throttle = LoginThrottleTests.Create(kit, options, new RedisLoginThrottleStore(_connection));
+            var throttle = LoginThrottleTests.Create(kit, options, Store(_connection, options.KeyPrefix));
             var results = Tokens.ConcurrentConsumers.RunAsync(callers, async () => (await throttle.AcquireAsync("alice", IPAddress.Loopback)).IsAllowed).GetAwaiter().GetResult();
             return results.Count(r => r) == Math.Min(threshold, callers);
         }).Check(PropertyConfig.Create(100));
@@ -51,29 +52,42 @@ public sealed class RedisLoginThrottleStoreTests(RedisFixture redis) : IClassFix
             Ip = new() { Threshold = 0 },
             KeyPrefix = prefix,
         };
-        var throttle = LoginThrottleTests.Create(kit, options, new RedisLoginThrottleStore(_connection));
+        var throttle = LoginThrottleTests.Create(kit, options, Store(_connection, prefix));
         Assert.True((await throttle.AcquireAsync("alice", IPAddress.Loopback)).IsAllowed);
         Assert.True((await throttle.AcquireAsync("alice", IPAddress.Loopback)).IsAllowed);
         var refused = await throttle.AcquireAsync("alice", IPAddress.Loopback);
         Assert.False(refused.IsAllowed);
         Assert.Equal(60, refused.RetryAfterSeconds);
 
-        var key = Assert.Single((await _connection.ExecuteAsync("KEYS", [prefix + "*"])).Items).AsString()!;
+        var keys = new List<string>();
+        foreach (var server in _connection.GetServers().Where(s => !s.IsReplica))
+        {
+            await foreach (var k in server.KeysAsync(pattern: "{" + prefix + "}*"))
+            {
+                keys.Add(k!);
+            }
+        }
+
+        var key = Assert.Single(keys);
+        Assert.StartsWith("{" + prefix + "}", key, StringComparison.Ordinal); // one hash tag: atomic on a cluster
         Assert.DoesNotContain("alice", key, StringComparison.OrdinalIgnoreCase);
-        var ttl = (await _connection.ExecuteAsync("PTTL", [key])).AsInt64();
+        var ttl = (long)(await _connection.GetDatabase().KeyTimeToLiveAsync(key))!.Value.TotalMilliseconds;
         Assert.InRange(ttl, 1, (long)TimeSpan.FromMinutes(11).TotalMilliseconds);
 
         await throttle.ResetAsync("alice", IPAddress.Loopback);
         Assert.True((await throttle.AcquireAsync("alice", IPAddress.Loopback)).IsAllowed);
     }
+}
 
+public sealed class RedisLoginThrottleStoreOnOneServerTests(RedisFixture redis) : RedisLoginThrottleStoreTests(redis), IClassFixture<RedisFixture>
+{
     [Fact]
     public async Task Redis_down_refuses_login_attempts_and_recovers_after_restart()
     {
         await using var server = await RedisServer.StartAsync();
-        await using var connection = await RedisConnection.ConnectAsync(server.ConnectionString + ",connectTimeout=500,syncTimeout=1000");
+        await using var connection = await TestRedis.ConnectAsync(server.ConnectionString);
         using var kit = new Tokens.AuthTestKit();
-        var throttle = LoginThrottleTests.Create(kit, new LoginThrottleOptions(), new RedisLoginThrottleStore(connection));
+        var throttle = LoginThrottleTests.Create(kit, new LoginThrottleOptions(), new RedisLoginThrottleStore(connection, "hardening:login:", TimeSpan.FromSeconds(1), TimeProvider.System));
         Assert.True((await throttle.AcquireAsync("alice", IPAddress.Loopback)).IsAllowed);
 
         await server.StopAsync();
@@ -100,3 +114,5 @@ public sealed class RedisLoginThrottleStoreTests(RedisFixture redis) : IClassFix
         Assert.True(recovered, "the throttle did not work again within 10 s of the restart");
     }
 }
+
+public sealed class RedisLoginThrottleStoreOnClusterTests(RedisClusterFixture redis) : RedisLoginThrottleStoreTests(redis), IClassFixture<RedisClusterFixture>;

@@ -145,7 +145,7 @@ public sealed class JwtBearerHardeningTests
             Audience = audience,
             Claims = claims,
             NotBefore = notBefore ?? now.AddMinutes(-1),
-            IssuedAt = notBefore ?? now.AddMinutes(-1),
+            IssuedAt = notBefore ?? now,
             Expires = expires ?? now.AddMinutes(10),
             SigningCredentials = new SigningCredentials(key ?? Key, SecurityAlgorithms.HmacSha256),
         });

@@ -97,7 +97,7 @@ public sealed class TokenReplayGuardTests
         var guard = new TokenReplayGuard(new FailingStore(), new TokenReplayGuardOptions(), kit.Time, kit.Metrics, kit.Logger<TokenReplayGuard>());
         Assert.False(await guard.TryConsumeAsync("iss", "j", kit.Time.GetUtcNow().AddMinutes(1)));
         var ev = Assert.Single(kit.Logs.Events("ReplayStoreUnavailable"));
-        Assert.IsType<Hardening.Redis.RedisConnectionException>(ev.Exception);
+        Assert.IsType<StackExchange.Redis.RedisConnectionException>(ev.Exception);
         Assert.Equal(1, kit.Recorder.Sum("hardening.auth.replay.store_errors"));
         Assert.Equal(1, kit.Recorder.Sum("hardening.auth.token.rejected", "reason", "store_unavailable"));
     }
@@ -128,10 +128,10 @@ public sealed class TokenReplayGuardTests
     {
         public string Name => "failing";
 
-        public ValueTask<ReplayStoreResult> TryAddAsync(ReplayKey key, DateTimeOffset retainUntil, CancellationToken cancellationToken)
+        public ValueTask<ReplayStoreAnswer> TryAddAsync(ReplayKey key, DateTimeOffset retainUntil, DateTimeOffset now, CancellationToken cancellationToken)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            throw new Hardening.Redis.RedisConnectionException("connection refused");
+            throw new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.UnableToConnect, StackExchange.Redis.CommandFlags.None, "connection refused", null, StackExchange.Redis.CommandStatus.Unknown);
         }
     }
 }
@@ -149,4 +149,14 @@ internal static class ConcurrentConsumers
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap()).ToArray();
         return await Task.WhenAll(tasks);
     }
+}
+
+/// <summary>
+/// The guard's pre-issue-time signature for the tests written before <c>iat</c> was required: the token counts as issued
+/// just before it expires, which is after the store's memory began in every such test.
+/// </summary>
+internal static class GuardTestExtensions
+{
+    public static ValueTask<bool> TryConsumeAsync(this TokenReplayGuard guard, string issuer, string jti, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
+        guard.TryConsumeAsync(issuer, jti, expiresAt == DateTimeOffset.MinValue ? expiresAt : expiresAt.AddTicks(-1), expiresAt, cancellationToken);
 }

@@ -55,7 +55,7 @@ public sealed class ProcessCrashTests(RedisFixture redis) : IClassFixture<RedisF
             var beforeCrash = c1.Items;
 
             // Life goes on: another instance keeps publishing while no process serves the client.
-            await using (var other = await SseTestHost.StartAsync(o => { o.RedisConnectionString = redis.ConnectionString; o.RedisKeyPrefix = prefix; }))
+            await using (var other = await SseTestHost.StartOnRedisAsync(redis.Multiplexer, o => o.RedisKeyPrefix = prefix))
             {
                 for (var i = 0; i < 20; i++)
                 {

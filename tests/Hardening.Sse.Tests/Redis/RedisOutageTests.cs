@@ -11,9 +11,9 @@ public sealed class RedisOutageTests
     public async Task Publishers_get_a_clear_error_subscribers_are_told_to_retry_and_both_recover()
     {
         await using var server = await RedisServer.StartAsync();
-        await using var host = await SseTestHost.StartAsync(o =>
+        await using var redis = await TestRedis.ConnectAsync(server.ConnectionString);
+        await using var host = await SseTestHost.StartOnRedisAsync(redis, o =>
         {
-            o.RedisConnectionString = $"{server.ConnectionString},connectTimeout=1000,syncTimeout=1000";
             o.ReconnectionInterval = TimeSpan.FromMilliseconds(200);
             // After an outage the subscriber connection may come back after the command connection; events published
             // in between reach live readers through the catch-up once it is back (the heartbeat's poll is a backstop).

@@ -1,12 +1,14 @@
 using System.Text.Json;
-using Hardening.Redis;
 using Hardening.Sse.Tests.Support;
+using StackExchange.Redis;
 
 namespace Hardening.Sse.Tests.Redis;
 
-/// <summary>The Redis store against the harness's real redis-server; each test uses its own key prefix.</summary>
-public sealed class RedisSseStoreTests(RedisFixture redis) : IClassFixture<RedisFixture>
+/// <summary>The Redis store against one real redis-server and the local cluster; each test uses its own key prefix.</summary>
+public abstract class RedisSseStoreTests(IRedisTarget redis)
 {
+    protected IRedisTarget Redis => redis;
+
     private readonly string _prefix = $"t{Guid.NewGuid():N}:";
 
     [Fact]
@@ -21,11 +23,11 @@ public sealed class RedisSseStoreTests(RedisFixture redis) : IClassFixture<Redis
 
         Assert.Equal([1L, 2, 3], events.Select(e => e.Sequence));
         Assert.Single(events.Select(e => e.Epoch).Distinct());
-        await using var raw = await RedisConnection.ConnectAsync(redis.ConnectionString);
+        var raw = redis.Multiplexer.GetDatabase();
         var entries = await raw.StreamRangeAsync($"{_prefix}{{tenant-1/apps}}:log");
-        Assert.Equal(["1-0", "2-0", "3-0"], entries.Select(e => e.Id));
-        var meta = await raw.ExecuteAsync("HGET", [$"{_prefix}{{tenant-1/apps}}:meta", "epoch"]);
-        Assert.Equal(events[0].Epoch, meta.AsString());
+        Assert.Equal(["1-0", "2-0", "3-0"], entries.Select(e => (string)e.Id!));
+        var meta = await raw.HashGetAsync($"{_prefix}{{tenant-1/apps}}:meta", "epoch");
+        Assert.Equal(events[0].Epoch, (string?)meta);
     }
 
     [Fact]
@@ -54,8 +56,7 @@ public sealed class RedisSseStoreTests(RedisFixture redis) : IClassFixture<Redis
             await host.Publisher.PublishAsync("s", "e", "x");
         }
 
-        await using var raw = await RedisConnection.ConnectAsync(redis.ConnectionString);
-        var length = (await raw.ExecuteAsync("XLEN", [$"{_prefix}{{s}}:log"])).AsInt64();
+        var length = await redis.Multiplexer.GetDatabase().StreamLengthAsync($"{_prefix}{{s}}:log");
         Assert.InRange(length, 10, 399);
 
         await using var c = await host.ConnectAsync("s", first.Id.ToString());
@@ -70,11 +71,7 @@ public sealed class RedisSseStoreTests(RedisFixture redis) : IClassFixture<Redis
         await using var host = await StartAsync();
         var before = await host.Publisher.PublishAsync("s", "e", "1");
         await host.Publisher.PublishAsync("s", "e", "2");
-        await using (var raw = await RedisConnection.ConnectAsync(redis.ConnectionString))
-        {
-            await raw.DeleteAsync($"{_prefix}{{s}}:meta");
-            await raw.DeleteAsync($"{_prefix}{{s}}:log");
-        }
+        await redis.Multiplexer.GetDatabase().KeyDeleteAsync([$"{_prefix}{{s}}:meta", $"{_prefix}{{s}}:log"]);
 
         var after = await host.Publisher.PublishAsync("s", "e", "3");
         Assert.NotEqual(before.Epoch, after.Epoch);
@@ -124,11 +121,54 @@ public sealed class RedisSseStoreTests(RedisFixture redis) : IClassFixture<Redis
         Assert.Equal(published.Skip(100).Select(e => e.Id.ToString()), rest.Select(i => i.EventId));
     }
 
-    private Task<SseTestHost> StartAsync(Action<SseOptions>? configure = null) =>
-        SseTestHost.StartAsync(o =>
+    [Fact]
+    public async Task A_stream_that_went_backwards_never_reuses_an_id_and_readers_get_a_reset()
+    {
+        // What a failover to a replica that missed the newest entries does: the meta and log lose their last events.
+        await using var host = await StartAsync();
+        var published = new List<SseEvent>();
+        for (var i = 0; i < 5; i++)
         {
-            o.RedisConnectionString = redis.ConnectionString;
+            published.Add(await host.Publisher.PublishAsync("s", "e", $"{i}"));
+        }
+
+        await using var live = await host.ConnectAsync("s", $"{published[0].Epoch}-0");
+        await live.WaitForCountAsync(5);
+        var db = redis.Multiplexer.GetDatabase();
+        var log = $"{_prefix}{{s}}:log";
+        var kept = await db.StreamRangeAsync(log, "1-0", "3-0");
+        await db.KeyDeleteAsync(log);
+        foreach (var entry in kept)
+        {
+            await db.StreamAddAsync(log, entry.Values, entry.Id);
+        }
+
+        await db.HashSetAsync($"{_prefix}{{s}}:meta", "seq", 3);
+
+        // The next publish takes sequence 4 again in the same epoch; the instance whose reader saw the old 4 and 5 must
+        // not let the reader skip it or see "4" twice: it moves the stream to a new epoch and the reader is reset.
+        var reused = await host.Publisher.PublishAsync("s", "e", "after the loss");
+        var items = await live.WaitUntilAsync(i => i.Skip(5).Any(x => x.EventType == "reset"), TimeSpan.FromSeconds(30));
+        var after = await host.Publisher.PublishAsync("s", "e", "in the new epoch");
+        Assert.NotEqual(published[0].Epoch, after.Epoch);
+        items = await live.WaitUntilAsync(i => i.Any(x => x.EventId == after.Id.ToString()), TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain(items, i => i.EventId == reused.Id.ToString() && i.Data == "after the loss"); // never (epoch, 4) twice
+        Assert.Equal(items.Count, items.Select(i => i.EventId).Distinct().Count());
+        Assert.Equal("reset", items[5].EventType);
+
+        // A reader that comes back with an id of the lost part is reset too, never resumed into reused ids.
+        await using var late = await host.ConnectAsync("s", published[4].Id.ToString());
+        Assert.Equal("reset", (await late.WaitForCountAsync(1))[0].EventType);
+    }
+
+    private Task<SseTestHost> StartAsync(Action<SseOptions>? configure = null) =>
+        SseTestHost.StartOnRedisAsync(redis.Multiplexer, o =>
+        {
             o.RedisKeyPrefix = _prefix;
             configure?.Invoke(o);
         });
 }
+
+public sealed class RedisSseStoreOnOneServerTests(RedisFixture redis) : RedisSseStoreTests(redis), IClassFixture<RedisFixture>;
+
+public sealed class RedisSseStoreOnClusterTests(RedisClusterFixture redis) : RedisSseStoreTests(redis), IClassFixture<RedisClusterFixture>;

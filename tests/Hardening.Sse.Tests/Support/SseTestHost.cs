@@ -22,6 +22,18 @@ internal sealed class SseTestHost : IAsyncDisposable
 
     public SsePublisher Publisher => App.Services.GetRequiredService<SsePublisher>();
 
+    /// <summary>A host whose store is Redis on <paramref name="redis"/> (registered as the app's multiplexer).</summary>
+    public static Task<SseTestHost> StartOnRedisAsync(
+        StackExchange.Redis.IConnectionMultiplexer redis,
+        Action<SseOptions>? configure = null,
+        TimeProvider? time = null,
+        bool kestrel = false) =>
+        StartAsync(o =>
+        {
+            o.UseRedis = true;
+            configure?.Invoke(o);
+        }, time: time, kestrel: kestrel, services: s => s.AddSingleton(redis));
+
     public static async Task<SseTestHost> StartAsync(
         Action<SseOptions>? configure = null,
         Action<SseEndpointOptions>? endpoint = null,

@@ -7,7 +7,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Xunit.Abstractions;
 
-namespace Hardening.Redis.Tests;
+namespace Hardening.Repository.Tests;
 
 /// <summary>Runs alone: it builds and starts the sample host, a PostgreSQL and a redis-server, which would slow the other tests.</summary>
 [CollectionDefinition(nameof(SampleHostCollection), DisableParallelization = true)]

@@ -1,4 +1,4 @@
-namespace Hardening.Redis.Tests;
+namespace Hardening.Repository.Tests;
 
 /// <summary>The repository's build entry point rejects what it does not know.</summary>
 public sealed class BuildScriptTests

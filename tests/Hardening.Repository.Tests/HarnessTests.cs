@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Hardening.Redis.Tests;
+namespace Hardening.Repository.Tests;
 
 /// <summary>The test harness cleans up the servers it starts, both on disposal and when its owner dies.</summary>
 public sealed class HarnessTests
