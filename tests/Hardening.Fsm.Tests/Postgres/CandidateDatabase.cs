@@ -21,8 +21,7 @@ public sealed class CandidateDatabase : IAsyncLifetime
         Server = await PostgresServer.Shared;
         Database = await Server.CreateDatabaseAsync("fsm");
         await Server.ExecuteAsync(CandidatePipeline.CreateTableSql, Database);
-        await Server.ExecuteAsync(Script, Database);
-        await Server.ExecuteAsync($"GRANT SELECT, INSERT, UPDATE ON public.candidates TO {PostgresServer.AppRole}; GRANT SELECT ON public.candidates_audit TO {PostgresServer.AppRole};", Database);
+        await Server.ExecuteAsync(Script, Database); // grants the application role what it needs (mapping.ApplicationRole)
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -39,6 +38,13 @@ public sealed class CandidateDatabase : IAsyncLifetime
 internal static class CandidateSql
 {
     private static long _nextId = 1_000_000;
+
+    /// <summary>
+    /// Binds whatever context is set now to this transaction, as <see cref="PostgresTableMapping.SetContextSql"/> does
+    /// for the values it sets (for tests that set the three settings one by one).
+    /// </summary>
+    public const string BindContextSql =
+        "SELECT set_config('app.context_binding', format('%s %L %L %L', pg_current_xact_id(), current_setting('app.actor_id', true), current_setting('app.actor_kind', true), current_setting('app.reason', true)), true)";
 
     public static long NextId() => Interlocked.Increment(ref _nextId);
 
@@ -64,6 +70,11 @@ internal static class CandidateSql
                 set.Parameters.AddWithValue("v", value);
                 await set.ExecuteNonQueryAsync();
             }
+        }
+
+        await using (var bind = new NpgsqlCommand(BindContextSql, conn, tx))
+        {
+            await bind.ExecuteNonQueryAsync();
         }
 
         await using var cmd = new NpgsqlCommand(sql, conn, tx);

@@ -188,6 +188,7 @@ public sealed class DifferentialTests(CandidateDatabase db, Xunit.Abstractions.I
 
                 batch.BatchCommands.Add(Cmd("SELECT set_config('app.actor_kind', @v, true)", Actor.KindName(kind)));
                 batch.BatchCommands.Add(Cmd("SELECT set_config('app.reason', @v, true)", reason));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(CandidateSql.BindContextSql));
                 var update = new NpgsqlBatchCommand("UPDATE public.candidates SET status = @target WHERE id = @id AND status = @expected");
                 update.Parameters.AddWithValue("target", target);
                 update.Parameters.AddWithValue("id", c.Id);
