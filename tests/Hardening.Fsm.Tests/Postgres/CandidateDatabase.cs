@@ -4,7 +4,7 @@ using Npgsql;
 namespace Hardening.Fsm.Tests.Postgres;
 
 /// <summary>A fresh database with the candidates table and the generated enforcement applied.</summary>
-public sealed class CandidateDatabase : IAsyncLifetime
+public class CandidateDatabase : IAsyncLifetime
 {
     public PostgresServer Server { get; private set; } = null!;
 
@@ -22,7 +22,14 @@ public sealed class CandidateDatabase : IAsyncLifetime
         Database = await Server.CreateDatabaseAsync("fsm");
         await Server.ExecuteAsync(CandidatePipeline.CreateTableSql, Database);
         await Server.ExecuteAsync(Script, Database); // grants the application role what it needs (mapping.ApplicationRole)
+        if (GrantsAfterScript.Length > 0)
+        {
+            await Server.ExecuteAsync(GrantsAfterScript, Database);
+        }
     }
+
+    /// <summary>Grants a DBA runs after the migration (none here).</summary>
+    protected virtual string GrantsAfterScript => "";
 
     public Task DisposeAsync() => Task.CompletedTask;
 
@@ -32,6 +39,22 @@ public sealed class CandidateDatabase : IAsyncLifetime
         await conn.OpenAsync();
         return conn;
     }
+}
+
+/// <summary>
+/// The same database after the broad grants common in real deployments, run after the migration: every privilege on
+/// every table, sequence and function of the schema, and CREATE on it. The guarantees must hold anyway.
+/// </summary>
+public sealed class HostileGrantsDatabase : CandidateDatabase
+{
+    public const string BroadGrants = $"""
+        GRANT ALL ON ALL TABLES IN SCHEMA public TO {PostgresServer.AppRole};
+        GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {PostgresServer.AppRole};
+        GRANT ALL ON ALL FUNCTIONS IN SCHEMA public TO {PostgresServer.AppRole};
+        GRANT CREATE ON SCHEMA public TO {PostgresServer.AppRole};
+        """;
+
+    protected override string GrantsAfterScript => BroadGrants;
 }
 
 /// <summary>Small helpers to drive the table the way an application does.</summary>
