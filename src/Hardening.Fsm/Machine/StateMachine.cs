@@ -114,6 +114,7 @@ public sealed class StateMachine<TEntity>
         ArgumentNullException.ThrowIfNull(entity);
         ArgumentNullException.ThrowIfNull(trigger);
         ArgumentNullException.ThrowIfNull(expectedState);
+        Actor.Check(actor.Kind); // an Actor made by its constructor is valid; this catches default-initialised memory tricks
 
         // A stale expectation is decided on one volatile read (the state), before any snapshot: the cheapest rejection.
         var state = entity.State;

@@ -19,10 +19,10 @@ public static class FsmSqlState
     /// <summary>A protected column was changed directly (not by a transition's entry effect).</summary>
     public const string ProtectedFieldChanged = "HF004";
 
-    /// <summary>The transaction-local actor id, actor kind or reason setting is missing or invalid.</summary>
+    /// <summary>The actor id, actor kind or reason setting is missing, invalid, or was not set for the current transaction.</summary>
     public const string AuditContextMissing = "HF005";
 
-    /// <summary>A guard of the transition does not hold on the row before the update.</summary>
+    /// <summary>A guard of the transition does not hold on the row as the UPDATE writes it (before entry effects).</summary>
     public const string GuardFailed = "HF006";
 
     /// <summary>A row was inserted in a state other than the initial one.</summary>
@@ -30,6 +30,21 @@ public static class FsmSqlState
 
     /// <summary>The audit table is append-only; updating or deleting its rows is rejected.</summary>
     public const string AuditIsAppendOnly = "HF008";
+
+    /// <summary>An UPDATE changed the id column; ids are immutable because the audit history is keyed on them.</summary>
+    public const string IdChanged = "HF009";
+
+    /// <summary>A DELETE or TRUNCATE of the table; rows leave through terminal states, not by deletion.</summary>
+    public const string DeleteRefused = "HF010";
+
+    /// <summary>An INSERT reused an id that already has audit history (a row deleted by the owner cannot come back).</summary>
+    public const string IdReused = "HF011";
+
+    /// <summary>The audit or transitions table was written by a role that does not own it (whatever its grants).</summary>
+    public const string UntrustedWrite = "HF012";
+
+    /// <summary>A trigger whose function the table owner does not own is attached, or a generated function was attached to another table.</summary>
+    public const string UntrustedTrigger = "HF013";
 
     /// <summary>PostgreSQL's check_violation, raised for broken invariants and unknown status values.</summary>
     public const string CheckViolation = "23514";

@@ -55,7 +55,7 @@ public static class CandidatePipeline
         ["withdraw"] = Withdrawn,
     };
 
-    public static PostgresTableMapping Table { get; } = new("public", "candidates");
+    public static PostgresTableMapping Table { get; } = new("public", "candidates") { ApplicationRole = PostgresServer.AppRole };
 
     public const string CreateTableSql = """
         CREATE TABLE IF NOT EXISTS public.candidates (

@@ -4,7 +4,7 @@ using Npgsql;
 namespace Hardening.Fsm.Tests.Postgres;
 
 /// <summary>A fresh database with the candidates table and the generated enforcement applied.</summary>
-public sealed class CandidateDatabase : IAsyncLifetime
+public class CandidateDatabase : IAsyncLifetime
 {
     public PostgresServer Server { get; private set; } = null!;
 
@@ -21,9 +21,15 @@ public sealed class CandidateDatabase : IAsyncLifetime
         Server = await PostgresServer.Shared;
         Database = await Server.CreateDatabaseAsync("fsm");
         await Server.ExecuteAsync(CandidatePipeline.CreateTableSql, Database);
-        await Server.ExecuteAsync(Script, Database);
-        await Server.ExecuteAsync($"GRANT SELECT, INSERT, UPDATE ON public.candidates TO {PostgresServer.AppRole}; GRANT SELECT ON public.candidates_audit TO {PostgresServer.AppRole};", Database);
+        await Server.ExecuteAsync(Script, Database); // grants the application role what it needs (mapping.ApplicationRole)
+        if (GrantsAfterScript.Length > 0)
+        {
+            await Server.ExecuteAsync(GrantsAfterScript, Database);
+        }
     }
+
+    /// <summary>Grants a DBA runs after the migration (none here).</summary>
+    protected virtual string GrantsAfterScript => "";
 
     public Task DisposeAsync() => Task.CompletedTask;
 
@@ -35,10 +41,33 @@ public sealed class CandidateDatabase : IAsyncLifetime
     }
 }
 
+/// <summary>
+/// The same database after the broad grants common in real deployments, run after the migration: every privilege on
+/// every table, sequence and function of the schema, and CREATE on it. The guarantees must hold anyway.
+/// </summary>
+public sealed class HostileGrantsDatabase : CandidateDatabase
+{
+    public const string BroadGrants = $"""
+        GRANT ALL ON ALL TABLES IN SCHEMA public TO {PostgresServer.AppRole};
+        GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {PostgresServer.AppRole};
+        GRANT ALL ON ALL FUNCTIONS IN SCHEMA public TO {PostgresServer.AppRole};
+        GRANT CREATE ON SCHEMA public TO {PostgresServer.AppRole};
+        """;
+
+    protected override string GrantsAfterScript => BroadGrants;
+}
+
 /// <summary>Small helpers to drive the table the way an application does.</summary>
 internal static class CandidateSql
 {
     private static long _nextId = 1_000_000;
+
+    /// <summary>
+    /// Binds whatever context is set now to this transaction, as <see cref="PostgresTableMapping.SetContextSql"/> does
+    /// for the values it sets (for tests that set the three settings one by one).
+    /// </summary>
+    public const string BindContextSql =
+        "SELECT set_config('app.context_binding', format('%s %L %L %L', pg_current_xact_id(), current_setting('app.actor_id', true), current_setting('app.actor_kind', true), current_setting('app.reason', true)), true)";
 
     public static long NextId() => Interlocked.Increment(ref _nextId);
 
@@ -64,6 +93,11 @@ internal static class CandidateSql
                 set.Parameters.AddWithValue("v", value);
                 await set.ExecuteNonQueryAsync();
             }
+        }
+
+        await using (var bind = new NpgsqlCommand(BindContextSql, conn, tx))
+        {
+            await bind.ExecuteNonQueryAsync();
         }
 
         await using var cmd = new NpgsqlCommand(sql, conn, tx);

@@ -19,6 +19,9 @@ public sealed class DifferentialTests(CandidateDatabase db, Xunit.Abstractions.I
         SetSalary,
         SetSigned,
         TamperBlacklist,
+
+        /// <summary>An unsaved change to a guarded field, then the trigger, saved in one UPDATE (as an ORM saves the entity).</summary>
+        FireWithChange,
     }
 
     /// <summary>
@@ -32,6 +35,7 @@ public sealed class DifferentialTests(CandidateDatabase db, Xunit.Abstractions.I
             StepKind.Fire => $"Fire({(Forward ? "forward/" : "")}{Trigger}, actor#{ActorChoice}, reason#{ReasonChoice}{(Stale ? ", stale" : "")})",
             StepKind.SetSalary => $"SetSalary({Salary?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"})",
             StepKind.SetSigned => $"SetSigned({Flag})",
+            StepKind.FireWithChange => $"FireWith({(ReasonChoice % 2 == 0 ? "salary=" + (Salary?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null") : "signed=" + Flag)}, {(Forward ? "forward/" : "")}{Trigger}{(Stale ? ", stale" : "")})",
             _ => $"TamperBlacklist({Flag})",
         };
     }
@@ -59,7 +63,15 @@ public sealed class DifferentialTests(CandidateDatabase db, Xunit.Abstractions.I
         (12, from s in Gen.Frequency((2, Gen.Constant<int?>(null)), (1, Gen.Constant<int?>(0)), (6, Gen.Choose(1, 200_000).Select(v => (int?)v)))
              select new Step(StepKind.SetSalary, "", 0, 0, false, s, false)),
         (10, from f in Gen.Frequency((3, Gen.Constant(true)), (1, Gen.Constant(false))) select new Step(StepKind.SetSigned, "", 0, 0, false, null, f)),
-        (8, from f in Gen.Elements(true, false) select new Step(StepKind.TamperBlacklist, "", 0, 0, false, null, f)));
+        (8, from f in Gen.Elements(true, false) select new Step(StepKind.TamperBlacklist, "", 0, 0, false, null, f)),
+        (25, from trigger in Gen.Elements("screen", "interview", "make_offer", "hire", "leave", "reject")
+             from forward in Gen.Choose(0, 99)
+             from actor in Gen.Choose(2, 39)
+             from which in Gen.Choose(2, 39)
+             from stale in Gen.Choose(0, 19)
+             from s in Gen.Frequency((2, Gen.Constant<int?>(null)), (2, Gen.Constant<int?>(0)), (4, Gen.Choose(1, 200_000).Select(v => (int?)v)))
+             from f in Gen.Elements(true, false)
+             select new Step(StepKind.FireWithChange, trigger, actor, which, stale == 0, s, f, forward < 65)));
 
     [Fact]
     public void In_memory_machine_and_postgres_make_the_same_decisions_and_end_in_the_same_state()
@@ -85,6 +97,10 @@ public sealed class DifferentialTests(CandidateDatabase db, Xunit.Abstractions.I
         }
 
         Assert.True(Outcomes.ContainsKey("entered " + LeftCompany), $"no candidate reached LEFT_COMPANY: {seen}");
+        foreach (var reason in new[] { RejectionReason.None, RejectionReason.GuardFailed, RejectionReason.InvariantWouldBreak })
+        {
+            Assert.True(Outcomes.ContainsKey("with change " + reason), $"no {reason} outcome for a change saved with the transition: {seen}");
+        }
     }
 
     private static void Run(StateMachine<Candidate> machine, NpgsqlConnection conn, Step[] steps)
@@ -106,6 +122,9 @@ public sealed class DifferentialTests(CandidateDatabase db, Xunit.Abstractions.I
             {
                 case StepKind.Fire:
                     Fire(machine, conn, c, step, accepted, where);
+                    break;
+                case StepKind.FireWithChange:
+                    Fire(machine, conn, c, step, accepted, where, step.ReasonChoice % 2 == 0 ? ("expected_salary", step.Salary) : ("offer_signed", step.Flag));
                     break;
                 case StepKind.SetSalary:
                 {
@@ -147,7 +166,7 @@ public sealed class DifferentialTests(CandidateDatabase db, Xunit.Abstractions.I
         AssertAudit(conn, id, accepted);
     }
 
-    private static void Fire(StateMachine<Candidate> machine, NpgsqlConnection conn, Candidate c, Step step, List<TransitionRecord> accepted, string where)
+    private static void Fire(StateMachine<Candidate> machine, NpgsqlConnection conn, Candidate c, Step step, List<TransitionRecord> accepted, string where, (string Column, object? Value)? change = null)
     {
         var before = c.State;
         var trigger = step.Forward && NextBusinessStep.TryGetValue(before, out var next) ? next[step.ActorChoice % next.Length] : step.Trigger;
@@ -166,14 +185,42 @@ public sealed class DifferentialTests(CandidateDatabase db, Xunit.Abstractions.I
             _ => Reasons[step.ReasonChoice % Reasons.Length],
         };
 
+        // The change is made on the entity before firing and kept only if the transition is accepted (the app saves both or neither).
+        var (oldSalary, oldSigned) = (c.ExpectedSalary, c.OfferSigned);
+        if (change is { Column: "expected_salary" })
+        {
+            c.ExpectedSalary = (int?)change.Value.Value;
+        }
+        else if (change is not null)
+        {
+            c.OfferSigned = (bool)change.Value.Value!;
+        }
+
         var result = machine.TryFire(c, trigger, new Actor(actorId ?? "", kind), reason, expected);
+        if (!result.Accepted)
+        {
+            (c.ExpectedSalary, c.OfferSigned) = (oldSalary, oldSigned);
+        }
+
         Outcomes.AddOrUpdate(result.Reason.ToString(), 1, (_, n) => n + 1);
+        if (change is not null)
+        {
+            Outcomes.AddOrUpdate("with change " + result.Reason, 1, (_, n) => n + 1);
+        }
+
         if (result.Accepted)
         {
             Outcomes.AddOrUpdate("entered " + result.Record!.To, 1, (_, n) => n + 1);
         }
 
         var target = TriggerTargets[trigger];
+        if (change is not null && target == expected)
+        {
+            // Not a transition in either model: the app saves nothing (a plain field change is the Set* steps' business).
+            Assert.False(result.Accepted, $"{where}: C# accepted {result}");
+            return;
+        }
+
         int rows;
         PostgresException? error = null;
         using (var tx = conn.BeginTransaction())
@@ -188,14 +235,31 @@ public sealed class DifferentialTests(CandidateDatabase db, Xunit.Abstractions.I
 
                 batch.BatchCommands.Add(Cmd("SELECT set_config('app.actor_kind', @v, true)", Actor.KindName(kind)));
                 batch.BatchCommands.Add(Cmd("SELECT set_config('app.reason', @v, true)", reason));
-                var update = new NpgsqlBatchCommand("UPDATE public.candidates SET status = @target WHERE id = @id AND status = @expected");
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(CandidateSql.BindContextSql));
+                var update = new NpgsqlBatchCommand($"UPDATE public.candidates SET {(change is null ? "" : change.Value.Column + " = @change, ")}status = @target WHERE id = @id AND status = @expected");
+                if (change is not null)
+                {
+                    update.Parameters.AddWithValue("change", change.Value.Value ?? DBNull.Value);
+                    if (change.Value.Value is null)
+                    {
+                        update.Parameters["change"].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer;
+                    }
+                }
+
                 update.Parameters.AddWithValue("target", target);
                 update.Parameters.AddWithValue("id", c.Id);
                 update.Parameters.AddWithValue("expected", expected);
                 batch.BatchCommands.Add(update);
                 batch.ExecuteNonQuery();
                 rows = update.RecordsAffected;
-                tx.Commit();
+                if (change is null || (rows == 1 && target != expected))
+                {
+                    tx.Commit();
+                }
+                else
+                {
+                    tx.Rollback(); // not a transition: the app saves nothing
+                }
             }
             catch (PostgresException e)
             {

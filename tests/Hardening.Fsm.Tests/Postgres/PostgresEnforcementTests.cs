@@ -185,7 +185,7 @@ public sealed class PostgresEnforcementTests(CandidateDatabase db) : IClassFixtu
             Assert.Equal("search_path=pg_catalog, pg_temp", r.GetString(1));
         }
 
-        Assert.Equal(["candidates_audit_append_only", "candidates_fsm_insert", "candidates_fsm_update"], functions);
+        Assert.Equal(["candidates_audit_append_only", "candidates_fsm_delete", "candidates_fsm_insert", "candidates_fsm_owner_only", "candidates_fsm_update"], functions);
         await r.CloseAsync();
         Assert.Equal(14L, await ScalarAsync<long>(conn, "SELECT count(*) FROM public.candidates_transitions WHERE @id = @id", 0));
         Assert.Equal(3L, await ScalarAsync<long>(conn, "SELECT count(*) FROM pg_constraint WHERE conname LIKE 'candidates_fsm_%' AND @id = @id", 0));
