@@ -76,13 +76,13 @@ public static class RlsServiceCollectionExtensions
 
         try
         {
-            TenantSettings.ValidateName(o.DataSource.TenantSetting, "tenant");
-            TenantSettings.ValidateName(o.DataSource.UserSetting, "user");
-            TenantSettings.ValidateName(o.DataSource.RolesSetting, "roles");
-            SqlNames.Check(o.Lint.TenantColumn, "tenant column");
+            TenantSettings.ValidateName(o.DataSource.TenantSetting, "tenant", nameof(o.DataSource.TenantSetting));
+            TenantSettings.ValidateName(o.DataSource.UserSetting, "user", nameof(o.DataSource.UserSetting));
+            TenantSettings.ValidateName(o.DataSource.RolesSetting, "roles", nameof(o.DataSource.RolesSetting));
+            SqlNames.Check(o.Lint.TenantColumn, "tenant column", nameof(o.Lint.TenantColumn));
             if (o.Lint.AppRole is not null)
             {
-                SqlNames.Check(o.Lint.AppRole, "application role");
+                SqlNames.Check(o.Lint.AppRole, "application role", nameof(o.Lint.AppRole));
             }
         }
         catch (ArgumentException e)
