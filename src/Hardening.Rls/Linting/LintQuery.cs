@@ -54,10 +54,15 @@ internal static class LintQuery
           JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = rw.oid
                                       AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid <> rw.ev_class
         ),
+        -- A relation under a view is read as the view's owner unless the view is security_invoker, and an invoker
+        -- view reads as the querying user even inside an owner-rights view: what matters is the view right above the
+        -- table (bottom), and every owner-rights view stacked on top of one that leaks.
         vreach AS (
-          SELECT v, r FROM vdep
+          SELECT vdep.v, vdep.r AS t, (c.relkind = 'm' OR NOT EXISTS (SELECT FROM unnest(c.reloptions) o
+                                                                     WHERE lower(o) IN ('security_invoker=true', 'security_invoker=on', 'security_invoker=1', 'security_invoker=yes'))) AS bottom
+          FROM vdep JOIN pg_catalog.pg_class c ON c.oid = vdep.v
           UNION
-          SELECT vr.v, vd.r FROM vreach vr JOIN vdep vd ON vd.v = vr.r
+          SELECT vdep.v, vr.t, vr.bottom FROM vreach vr JOIN vdep ON vdep.r = vr.v
         ),
         fns AS (
           SELECT p.oid, format('%I.%I(%s)', n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)) AS sig, p.proconfig, p.prorettype
@@ -185,10 +190,10 @@ internal static class LintQuery
         FROM pg_catalog.pg_class v
         JOIN pg_catalog.pg_namespace vn ON vn.oid = v.relnamespace
         JOIN vreach ON vreach.v = v.oid
-        JOIN tt ON tt.oid = vreach.r
+        JOIN tt ON tt.oid = vreach.t
         WHERE v.relkind = 'm'
-           OR (v.relkind = 'v' AND NOT EXISTS (SELECT FROM unnest(v.reloptions) o
-                                               WHERE lower(o) IN ('security_invoker=true', 'security_invoker=on', 'security_invoker=1', 'security_invoker=yes')))
+           OR (v.relkind = 'v' AND vreach.bottom AND NOT EXISTS (SELECT FROM unnest(v.reloptions) o
+                                                                 WHERE lower(o) IN ('security_invoker=true', 'security_invoker=on', 'security_invoker=1', 'security_invoker=yes')))
         UNION ALL
         SELECT 'security_definer_mutable_search_path', sig,
                'The SECURITY DEFINER function has no pinned search_path: a caller can shadow the objects it uses and run code as its owner.',
