@@ -134,7 +134,7 @@ public sealed class TenantSchema
             {
                 if (!_tables.Any(x => x.Name == r.Target))
                 {
-                    throw new ArgumentException($"Table '{t.Name}' references '{r.Target}', which is not a tenant table of this model; composite ({col}, ...) keys need both sides declared with Table().", nameof(Table));
+                    throw new ArgumentException($"Table '{t.Name}' references '{r.Target}', which is not a tenant table of this model; composite ({col}, ...) keys need both sides declared with Table().", "targetTable");
                 }
 
                 AddUnique(r.Target, r.TargetColumns);
