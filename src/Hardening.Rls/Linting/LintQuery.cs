@@ -253,12 +253,14 @@ internal static class LintQuery
 
     /// <summary>
     /// The tables the behaviour probe tries: tenant-column tables (partitions too) with row-level security on, with the
-    /// tenant column's type, which commands the probed role may run, and a remediation for the permissive policies
+    /// tenant column's type, which commands the probed role may run (INSERT only on plain tables and partitions), and a remediation for the permissive policies
     /// that apply to it. Parameters: $1 role, $2 tenant column, $3 schemas.
     /// </summary>
     public const string ProbeTables = """
         SELECT format('%I.%I', n.nspname, c.relname), format_type(a.atttypid, a.atttypmod),
                has_table_privilege($1, c.oid, 'SELECT'), has_table_privilege($1, c.oid, 'UPDATE'), has_table_privilege($1, c.oid, 'DELETE'),
+               -- a partitioned table routes the row before any policy sees it, so its partitions are tried instead
+               c.relkind = 'r' AND has_table_privilege($1, c.oid, 'INSERT'),
                coalesce((SELECT string_agg(format('ALTER POLICY %I ON %I.%I %s;', p.polname, n.nspname, c.relname,
                                                   CASE p.polcmd WHEN 'r' THEN format('USING (%I = (SELECT <helper>()))', $2)
                                                                 WHEN 'd' THEN format('USING (%I = (SELECT <helper>()))', $2)

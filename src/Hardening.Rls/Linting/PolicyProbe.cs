@@ -8,14 +8,15 @@ namespace Hardening.Rls.Linting;
 /// Judges policies by what they admit, not by their text: inside a savepoint (or a transaction) that is rolled back,
 /// acts as the application role and runs SELECT, UPDATE (of a constant, so SELECT policies do not join in) and DELETE
 /// (without WHERE, for the same reason) on every tenant table, once with no context and once with a random tenant's
-/// context. Any row reached is a finding. Tables without rows cannot show anything.
+/// context, and INSERTs a row for yet another tenant. Any row reached or let in is a finding. SELECT, UPDATE and
+/// DELETE cannot show anything on a table without rows.
 /// </summary>
 internal sealed class PolicyProbe(NpgsqlConnection connection, string? appRole, string tenantColumn, string[]? schemas, string[] settings)
 {
     private const string Savepoint = "hardening_rls_probe";
     private const string StatementSavepoint = "hardening_rls_probe_stmt";
 
-    private sealed record Table(string Name, string Type, bool Select, bool Update, bool Delete, string Remediation);
+    private sealed record Table(string Name, string Type, bool Select, bool Update, bool Delete, bool Insert, string Remediation);
 
     public async Task RunAsync(List<RlsFinding> findings, CancellationToken cancellationToken)
     {
@@ -121,10 +122,17 @@ internal sealed class PolicyProbe(NpgsqlConnection connection, string? appRole, 
         {
             Admit("DELETE reach rows");
         }
+
+        // A row for a tenant that is not the context's: PostgreSQL checks the policies' WITH CHECK before NOT NULL,
+        // foreign keys and the other constraints, so a constraint error means the policies let the row in.
+        if (t.Insert && await RowsAsync($"INSERT INTO {t.Name} ({col}) VALUES ($1::{t.Type})", ProbeTenant(t.Type), scalar: false, cancellationToken, insert: true).ConfigureAwait(false) != 0)
+        {
+            Admit("INSERT write another tenant's row");
+        }
     }
 
-    /// <summary>Rows seen or affected, in a savepoint that is rolled back; -1 when a row-level error (a row was reached) stopped it, 0 on other errors.</summary>
-    private async Task<long> RowsAsync(string sql, string? tenant, bool scalar, CancellationToken cancellationToken)
+    /// <summary>Rows seen or affected, in a savepoint that is rolled back; -1 when a WITH CHECK or constraint error (a row was reached or let in) stopped it, 0 on other errors.</summary>
+    private async Task<long> RowsAsync(string sql, string? tenant, bool scalar, CancellationToken cancellationToken, bool insert = false)
     {
         await ExecuteAsync($"SAVEPOINT {StatementSavepoint}", cancellationToken).ConfigureAwait(false);
         try
@@ -137,6 +145,11 @@ internal sealed class PolicyProbe(NpgsqlConnection connection, string? appRole, 
 
             return scalar ? Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture)
                           : await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (insert && e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            // WITH CHECK refused the new row: closed.
+            return 0;
         }
         catch (PostgresException e) when (!scalar && e.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ForeignKeyViolation
                                               or PostgresErrorCodes.NotNullViolation or PostgresErrorCodes.CheckViolation or PostgresErrorCodes.UniqueViolation)
@@ -201,7 +214,7 @@ internal sealed class PolicyProbe(NpgsqlConnection connection, string? appRole, 
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            tables.Add(new Table(reader.GetString(0), reader.GetString(1), reader.GetBoolean(2), reader.GetBoolean(3), reader.GetBoolean(4), reader.GetString(5)));
+            tables.Add(new Table(reader.GetString(0), reader.GetString(1), reader.GetBoolean(2), reader.GetBoolean(3), reader.GetBoolean(4), reader.GetBoolean(5), reader.GetString(6)));
         }
 
         return tables;

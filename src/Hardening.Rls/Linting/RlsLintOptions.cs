@@ -21,7 +21,8 @@ public sealed class RlsLintOptions
     /// <summary>
     /// Whether to probe every tenant table as the application role, inside a savepoint that is rolled back: with no
     /// context and with a random tenant's context, SELECT, UPDATE and DELETE must not reach a row. Default true.
-    /// The linting connection must be the application role, a member of it or a superuser.
+    /// The linting connection must be the application role, a member of it or a superuser. Skipped when the role is a
+    /// superuser or has BYPASSRLS (no policy applies to it; that is reported instead).
     /// </summary>
     public bool ProbePolicies { get; set; } = true;
 

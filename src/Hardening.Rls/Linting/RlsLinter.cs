@@ -133,7 +133,8 @@ public sealed class RlsLinter
             }
         }
 
-        if (_probe && !findings.Any(f => f.Rule == RlsRules.AppRoleMissing))
+        // A superuser or BYPASSRLS role is not subject to any policy: that is the finding, probing the policies adds nothing.
+        if (_probe && !findings.Any(f => f.Rule is RlsRules.AppRoleMissing or RlsRules.AppRoleSuperuser or RlsRules.AppRoleBypassRls))
         {
             await new PolicyProbe(connection, _appRole, _tenantColumn, _schemas, _settings).RunAsync(findings, cancellationToken).ConfigureAwait(false);
         }

@@ -11,8 +11,9 @@ namespace Hardening.Rls.Tests.Bypass;
 /// Policies that mention the tenant column and still let rows through: OR-ed with a context-missing check, coalesce
 /// defaults, IS NOT NULL, inequality, extra permissive policies, policies for only some commands, restrictive ones
 /// that cannot open anything. Each case is a fresh schema with one tenant table and a generated set of policies. The
-/// oracle logs in as the application role and tries it: SELECT, and UPDATE/DELETE without WHERE, with the setting
-/// never set, set to '' and set to a random tenant. The linter must report exactly what the oracle got through.
+/// oracle logs in as the application role and tries it: SELECT, UPDATE/DELETE without WHERE and an INSERT for a
+/// tenant that is not the context's, with the setting never set, set to '' and set to a random tenant. The linter
+/// must report exactly what the oracle got through.
 /// </summary>
 public sealed class FailOpenPolicyTests(FailOpenPolicyTests.ProbeDatabase fixture) : IClassFixture<FailOpenPolicyTests.ProbeDatabase>
 {
@@ -36,16 +37,16 @@ public sealed class FailOpenPolicyTests(FailOpenPolicyTests.ProbeDatabase fixtur
         "tenant_id = {h} OR true",
     ];
 
-    private static readonly string[] Commands = ["ALL", "SELECT", "UPDATE", "DELETE"];
+    private static readonly string[] Commands = ["ALL", "SELECT", "INSERT", "UPDATE", "DELETE"];
     private static readonly string[] Targets = ["{app}", "PUBLIC", "{other}"];
 
     public sealed record Policy(string Expression, string Command, bool Restrictive, string To);
 
-    /// <summary>The table's policies: the tenant policy (possibly rewritten) plus extra ones.</summary>
-    public sealed record Case(string BaseExpression, Policy[] Extra)
+    /// <summary>The table's policies: the tenant policy (possibly rewritten) plus extra ones (INSERT ones get the expression as WITH CHECK, the others as USING, which ALL and UPDATE also use as WITH CHECK).</summary>
+    public sealed record Case(string BaseExpression, string BaseCheck, Policy[] Extra)
     {
         public override string ToString() =>
-            $"base USING ({BaseExpression}); " + string.Join("; ", Extra.Select(p => $"{(p.Restrictive ? "RESTRICTIVE" : "PERMISSIVE")} FOR {p.Command} TO {p.To} USING ({p.Expression})"));
+            $"base USING ({BaseExpression}) WITH CHECK ({BaseCheck}); " + string.Join("; ", Extra.Select(p => $"{(p.Restrictive ? "RESTRICTIVE" : "PERMISSIVE")} FOR {p.Command} TO {p.To} {(p.Command == "INSERT" ? "WITH CHECK" : "USING")} ({p.Expression})"));
     }
 
     public static class Cases
@@ -58,10 +59,12 @@ public sealed class FailOpenPolicyTests(FailOpenPolicyTests.ProbeDatabase fixtur
                 from r in Gen.Frequency((4, Gen.Constant(false)), (1, Gen.Constant(true)))
                 from t in Gen.Frequency((5, Gen.Constant(Targets[0])), (2, Gen.Constant(Targets[1])), (1, Gen.Constant(Targets[2])))
                 select new Policy(e, c, r, t);
-            return (from b in Gen.Frequency((2, Gen.Constant(Expressions[0])), (1, Gen.Elements(Expressions)))
+            var expression = Gen.Frequency((2, Gen.Constant(Expressions[0])), (1, Gen.Elements(Expressions)));
+            return (from b in expression
+                    from check in expression
                     from n in Gen.Choose(0, 2)
                     from extra in Gen.ArrayOf(policy, n)
-                    select new Case(b, extra)).ToArbitrary();
+                    select new Case(b, check, extra)).ToArbitrary();
         }
     }
 
@@ -106,13 +109,13 @@ public sealed class FailOpenPolicyTests(FailOpenPolicyTests.ProbeDatabase fixtur
             $"ALTER TABLE {schema}.jobs ENABLE ROW LEVEL SECURITY",
             $"ALTER TABLE {schema}.jobs FORCE ROW LEVEL SECURITY",
             $"GRANT USAGE ON SCHEMA {schema} TO {app}",
-            $"GRANT SELECT, UPDATE, DELETE ON {schema}.jobs TO {app}",
-            $"CREATE POLICY tenant_isolation ON {schema}.jobs FOR ALL TO {app} USING ({Expand(c.BaseExpression)}) WITH CHECK (tenant_id = (SELECT public.current_tenant_id()))",
+            $"GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.jobs TO {app}",
+            $"CREATE POLICY tenant_isolation ON {schema}.jobs FOR ALL TO {app} USING ({Expand(c.BaseExpression)}) WITH CHECK ({Expand(c.BaseCheck)})",
         };
         for (var i = 0; i < c.Extra.Length; i++)
         {
             var p = c.Extra[i];
-            sql.Add($"CREATE POLICY extra_{i} ON {schema}.jobs AS {(p.Restrictive ? "RESTRICTIVE" : "PERMISSIVE")} FOR {p.Command} TO {Role(p.To)} USING ({Expand(p.Expression)})");
+            sql.Add($"CREATE POLICY extra_{i} ON {schema}.jobs AS {(p.Restrictive ? "RESTRICTIVE" : "PERMISSIVE")} FOR {p.Command} TO {Role(p.To)} {(p.Command == "INSERT" ? "WITH CHECK" : "USING")} ({Expand(p.Expression)})");
         }
 
         await fixture.Server.ExecuteAsync(string.Join(";\n", sql), fixture.Database);
@@ -156,6 +159,7 @@ public sealed class FailOpenPolicyTests(FailOpenPolicyTests.ProbeDatabase fixtur
                 ("SELECT", $"SELECT count(*) FROM {schema}.jobs{notMine}"),
                 ("UPDATE", $"UPDATE {schema}.jobs SET title = 'pwned'"),
                 ("DELETE", $"DELETE FROM {schema}.jobs"),
+                ("INSERT", $"INSERT INTO {schema}.jobs (tenant_id, id, title) VALUES ('{Guid.NewGuid()}', gen_random_uuid(), 'smuggled')"),
             })
             {
                 await using var tx = await app.BeginTransactionAsync();
@@ -173,6 +177,10 @@ public sealed class FailOpenPolicyTests(FailOpenPolicyTests.ProbeDatabase fixtur
                     {
                         into.Add($"{name} ({state})");
                     }
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege && name == "INSERT")
+                {
+                    // WITH CHECK refused the row: closed.
                 }
                 catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
                 {
