@@ -10,7 +10,7 @@ namespace Hardening.Rls.Tests.Bypass;
 /// <summary>
 /// Privilege paths from the application role to something that switches row-level security off: an attribute on the
 /// role itself or on a role it reaches through a chain of grants (with or without ADMIN OPTION, INHERIT or NOINHERIT),
-/// or ownership of a tenant table or of the policy helper. The oracle is PostgreSQL: act as the application role, try
+/// ownership of a tenant table or of the policy helper, or membership in pg_execute_server_program. The oracle is PostgreSQL: act as the application role, try
 /// the escalation, and see whether it reads another tenant's rows. The linter must report exactly the paths that work
 /// (as errors with remediation SQL that closes them) and the generated migration must close every one of them.
 /// </summary>
@@ -34,6 +34,7 @@ public sealed class RoleEscalationTests(RoleEscalationTests.EscalationDatabase f
         CreateRole,
         OwnsTenantTable,
         OwnsPolicyHelper,
+        ExecutesServerPrograms,
     }
 
     /// <summary>A chain app -> r1 -> ... -> rN (N = Links.Length, 0: the power is on the app role itself); the power sits on the last role.</summary>
@@ -124,6 +125,7 @@ public sealed class RoleEscalationTests(RoleEscalationTests.EscalationDatabase f
             Power.CreateRole => $"ALTER ROLE {target} CREATEROLE",
             Power.OwnsTenantTable => $"ALTER TABLE jobs OWNER TO {target}",
             Power.OwnsPolicyHelper => $"ALTER FUNCTION public.current_tenant_id() OWNER TO {target}",
+            Power.ExecutesServerPrograms => $"GRANT pg_execute_server_program TO {target}",
             _ => "SELECT 1",
         });
         await ExecuteAsync(conn, string.Join(";\n", setup));
@@ -181,6 +183,14 @@ public sealed class RoleEscalationTests(RoleEscalationTests.EscalationDatabase f
             case Power.OwnsTenantTable:
                 steps.Add("ALTER TABLE jobs NO FORCE ROW LEVEL SECURITY");
                 break;
+            case Power.ExecutesServerPrograms:
+                // A program run by the server runs as its operating-system user, which the cluster trusts as superuser.
+                var psql = ServerBinaries.Postgres("psql");
+                steps.Add("SET ROLE pg_execute_server_program");
+                steps.Add($"COPY (SELECT 1) TO PROGRAM '{psql} -X -q -h {fixture.Server.Host} -p {fixture.Server.Port} -U postgres -d {fixture.Database} -c \"GRANT {owner} TO {app}\"'");
+                steps.Add($"SET ROLE {owner}");
+                steps.Add("ALTER TABLE jobs NO FORCE ROW LEVEL SECURITY");
+                break;
             case Power.OwnsPolicyHelper:
                 // The owner declares the helper IMMUTABLE: PostgreSQL then no longer inlines it but folds its value
                 // into a plan, and a cached generic plan keeps the tenant it was planned for (tenant B here) for
@@ -216,6 +226,11 @@ public sealed class RoleEscalationTests(RoleEscalationTests.EscalationDatabase f
         {
             await ExecuteAsync(conn, "ROLLBACK TO SAVEPOINT attack; RELEASE SAVEPOINT attack");
             await ExecuteAsync(conn, "DEALLOCATE ALL"); // PREPARE is not transactional
+            if (c.Power == Power.ExecutesServerPrograms)
+            {
+                // The program's GRANT was committed by its own session: take it back from outside this transaction.
+                await fixture.Server.ExecuteAsync($"REVOKE {owner} FROM {app}", fixture.Database);
+            }
 
         }
     }
