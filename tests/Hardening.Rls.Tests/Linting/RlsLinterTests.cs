@@ -199,6 +199,33 @@ public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task The_health_check_looks_for_defaults_of_the_settings_the_data_source_uses()
+    {
+        // A default of the app's own tenant setting gives every session of the role a tenant.
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton(NpgsqlDataSource.Create(_server.ForDatabase(_db)));
+        services.AddHardeningRls(o =>
+        {
+            o.Lint.AppRole = _role;
+            o.DataSource.TenantSetting = "app.tenant";
+        });
+        await using var sp = services.BuildServiceProvider();
+        var health = sp.GetRequiredService<HealthCheckService>();
+        await _server.ExecuteAsync($"ALTER ROLE {_role} SET app.tenant = '00000000-0000-0000-0000-000000000001'");
+        try
+        {
+            var report = await health.CheckHealthAsync(r => r.Tags.Contains("ready"));
+            Assert.Equal(HealthStatus.Unhealthy, report.Status);
+            Assert.Contains(RlsRules.ContextSettingDefault, report.Entries["hardening-rls"].Data.Keys);
+        }
+        finally
+        {
+            await _server.ExecuteAsync($"ALTER ROLE {_role} RESET app.tenant");
+        }
+    }
+
+    [Fact]
     public async Task The_command_line_exits_zero_when_clean_one_on_errors_two_on_bad_input()
     {
         var cs = _server.ForDatabase(_db);
