@@ -37,7 +37,8 @@ internal sealed class PolicyProbe(NpgsqlConnection connection, string? appRole, 
 
         try
         {
-            await ExecuteAsync($"SET LOCAL ROLE {role}; SET LOCAL row_security = on", cancellationToken).ConfigureAwait(false);
+            // lock_timeout: a readiness check must not queue behind a migration's lock (a statement that times out counts as nothing reached).
+            await ExecuteAsync($"SET LOCAL ROLE {role}; SET LOCAL row_security = on; SET LOCAL lock_timeout = '2s'", cancellationToken).ConfigureAwait(false);
             var tables = await TablesAsync(role, cancellationToken).ConfigureAwait(false);
             var none = new Dictionary<string, List<string>>(StringComparer.Ordinal);
             var other = new Dictionary<string, List<string>>(StringComparer.Ordinal);
