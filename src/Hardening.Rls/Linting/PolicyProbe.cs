@@ -53,8 +53,9 @@ internal sealed class PolicyProbe(NpgsqlConnection connection, string? appRole, 
             await ProbeAllAsync(tables, null, "empty", none, cancellationToken).ConfigureAwait(false);
             foreach (var t in tables)
             {
-                await SetContextAsync(ProbeTenant(t.Type), cancellationToken).ConfigureAwait(false);
-                await ProbeAsync(t, ProbeTenant(t.Type), "a random tenant's", other, cancellationToken).ConfigureAwait(false);
+                var tenant = ProbeTenant(t.Type);
+                await SetContextAsync(tenant, cancellationToken).ConfigureAwait(false);
+                await ProbeAsync(t, tenant, "a random tenant's", other, cancellationToken).ConfigureAwait(false);
             }
 
             foreach (var t in tables)
