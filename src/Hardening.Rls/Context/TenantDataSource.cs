@@ -55,9 +55,9 @@ public sealed class TenantDataSource
             RlsLog.AutoPrepareOff(logger ?? (ILogger)NullLogger.Instance);
         }
 
-        TenantSettings.ValidateName(options.TenantSetting, "tenant");
-        TenantSettings.ValidateName(options.UserSetting, "user");
-        TenantSettings.ValidateName(options.RolesSetting, "roles");
+        TenantSettings.ValidateName(options.TenantSetting, "tenant (TenantDataSourceOptions.TenantSetting)", nameof(options));
+        TenantSettings.ValidateName(options.UserSetting, "user (TenantDataSourceOptions.UserSetting)", nameof(options));
+        TenantSettings.ValidateName(options.RolesSetting, "roles (TenantDataSourceOptions.RolesSetting)", nameof(options));
         if (options.TenantSetting == options.UserSetting || options.TenantSetting == options.RolesSetting || options.UserSetting == options.RolesSetting)
         {
             throw new ArgumentException(
@@ -126,9 +126,9 @@ public sealed class TenantDataSource
             throw new MissingTenantException();
         }
 
-        TenantSettings.ValidateValue(tenantId, "tenant id", _maxValueLength);
+        TenantSettings.ValidateValue(tenantId, "tenant id", nameof(tenant), _maxValueLength);
         var user = tenant.UserId ?? "";
-        TenantSettings.ValidateValue(user, "user id", _maxValueLength);
+        TenantSettings.ValidateValue(user, "user id", nameof(tenant), _maxValueLength);
         var roles = tenant.Roles ?? [];
         if (roles.Count > _maxRoles)
         {
@@ -142,7 +142,7 @@ public sealed class TenantDataSource
                 throw new ArgumentException("A role in the tenant context is null or empty.", nameof(tenant));
             }
 
-            TenantSettings.ValidateValue(role, "role", _maxValueLength, allowComma: false);
+            TenantSettings.ValidateValue(role, "role", nameof(tenant), _maxValueLength, allowComma: false);
         }
 
         return new ContextValues(tenantId, user, roles.Count == 0 ? "" : string.Join(',', roles));

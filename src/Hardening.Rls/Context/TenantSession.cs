@@ -39,10 +39,18 @@ public sealed class TenantSession : IAsyncDisposable
     /// <summary>The tenant id this session runs for.</summary>
     public string TenantId => _values.Tenant;
 
-    /// <summary>Creates a command on this session's connection (execute it with the session's Execute methods).</summary>
+    /// <summary>
+    /// Creates a command for this session. It can only be run with this session's Execute methods, which send the
+    /// tenant context along; it has no Execute methods of its own, so it cannot run without the context by mistake.
+    /// </summary>
     /// <param name="commandText">One SQL statement; use positional (<c>$1</c>) or named parameters.</param>
     /// <returns>The command.</returns>
-    public NpgsqlCommand CreateCommand(string commandText) => new(commandText, Connection, Transaction);
+    /// <exception cref="ArgumentNullException"><paramref name="commandText"/> is null.</exception>
+    public TenantCommand CreateCommand(string commandText)
+    {
+        ArgumentNullException.ThrowIfNull(commandText);
+        return new TenantCommand(this, commandText);
+    }
 
     /// <summary>Begins a transaction; the context is sent with its first command and ends with it.</summary>
     /// <param name="cancellationToken">Cancellation.</param>
@@ -110,7 +118,32 @@ public sealed class TenantSession : IAsyncDisposable
     }
 
     /// <summary>Executes <paramref name="command"/> for the tenant and returns its reader (one round trip when the context is sent along).</summary>
-    /// <param name="command">A command from <see cref="CreateCommand"/> (one statement; output parameters are not supported).</param>
+    /// <param name="command">A command from this session's <see cref="CreateCommand"/>.</param>
+    /// <param name="behavior">Reader behavior (SingleResult and SingleRow are ignored while the context is prepended).</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>A reader positioned on the command's result.</returns>
+    /// <exception cref="ArgumentException">The command belongs to another session.</exception>
+    public Task<NpgsqlDataReader> ExecuteReaderAsync(TenantCommand command, CommandBehavior behavior = CommandBehavior.Default, CancellationToken cancellationToken = default) =>
+        ExecuteReaderAsync(Own(command), behavior, cancellationToken);
+
+    /// <summary>Executes <paramref name="command"/> for the tenant and returns the rows it affected.</summary>
+    /// <param name="command">A command from this session's <see cref="CreateCommand"/>.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>Rows affected by the command.</returns>
+    /// <exception cref="ArgumentException">The command belongs to another session.</exception>
+    public Task<int> ExecuteNonQueryAsync(TenantCommand command, CancellationToken cancellationToken = default) =>
+        ExecuteNonQueryAsync(Own(command), cancellationToken);
+
+    /// <summary>Executes <paramref name="command"/> for the tenant and returns the first column of its first row, or null.</summary>
+    /// <param name="command">A command from this session's <see cref="CreateCommand"/>.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>The value, or null when there is no row (DBNull is returned as is).</returns>
+    /// <exception cref="ArgumentException">The command belongs to another session.</exception>
+    public Task<object?> ExecuteScalarAsync(TenantCommand command, CancellationToken cancellationToken = default) =>
+        ExecuteScalarAsync(Own(command), cancellationToken);
+
+    /// <summary>Executes <paramref name="command"/> for the tenant and returns its reader (one round trip when the context is sent along).</summary>
+    /// <param name="command">A command of your own on <see cref="Connection"/> or without a connection (one statement; output parameters are not supported).</param>
     /// <param name="behavior">Reader behavior (SingleResult and SingleRow are ignored while the context is prepended).</param>
     /// <param name="cancellationToken">Cancellation.</param>
     /// <returns>A reader positioned on the command's result.</returns>
@@ -143,7 +176,7 @@ public sealed class TenantSession : IAsyncDisposable
     }
 
     /// <summary>Executes <paramref name="command"/> for the tenant and returns the rows it affected.</summary>
-    /// <param name="command">A command from <see cref="CreateCommand"/>.</param>
+    /// <param name="command">A command of your own on <see cref="Connection"/> or without a connection.</param>
     /// <param name="cancellationToken">Cancellation.</param>
     /// <returns>Rows affected by the command.</returns>
     public async Task<int> ExecuteNonQueryAsync(NpgsqlCommand command, CancellationToken cancellationToken = default)
@@ -161,7 +194,7 @@ public sealed class TenantSession : IAsyncDisposable
     }
 
     /// <summary>Executes <paramref name="command"/> for the tenant and returns the first column of its first row, or null.</summary>
-    /// <param name="command">A command from <see cref="CreateCommand"/>.</param>
+    /// <param name="command">A command of your own on <see cref="Connection"/> or without a connection.</param>
     /// <param name="cancellationToken">Cancellation.</param>
     /// <returns>The value, or null when there is no row (DBNull is returned as is).</returns>
     public async Task<object?> ExecuteScalarAsync(NpgsqlCommand command, CancellationToken cancellationToken = default)
@@ -198,12 +231,23 @@ public sealed class TenantSession : IAsyncDisposable
 
     private void ContextSent() => _contextInTransaction = Transaction is not null;
 
+    private NpgsqlCommand Own(TenantCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (!ReferenceEquals(command.Session, this))
+        {
+            throw new ArgumentException("The command was created by another tenant session; create it with this session's CreateCommand.", nameof(command));
+        }
+
+        return command.Command;
+    }
+
     private void Bind(NpgsqlCommand command)
     {
         ArgumentNullException.ThrowIfNull(command);
         if (command.Connection is not null && !ReferenceEquals(command.Connection, Connection))
         {
-            throw new ArgumentException("The command belongs to another connection; create it with TenantSession.CreateCommand.", nameof(command));
+            throw new ArgumentException("The command belongs to another connection; create it with this session's CreateCommand.", nameof(command));
         }
 
         command.Connection = Connection;

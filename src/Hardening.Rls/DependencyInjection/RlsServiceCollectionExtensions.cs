@@ -49,7 +49,7 @@ public static class RlsServiceCollectionExtensions
                 ?? throw new InvalidOperationException("AddHardeningRls needs an NpgsqlDataSource in the container: register one with services.AddSingleton(NpgsqlDataSource.Create(connectionString)), connecting as the application role.");
             return new TenantDataSource(dataSource, sp.GetRequiredService<IOptions<RlsOptions>>().Value.DataSource, sp.GetService<ILogger<TenantDataSource>>());
         });
-        services.TryAddSingleton(sp => new RlsLinter(sp.GetRequiredService<IOptions<RlsOptions>>().Value.Lint, sp.GetRequiredService<RlsMetrics>(), sp.GetService<ILogger<RlsLinter>>()));
+        services.TryAddSingleton(sp => new RlsLinter(LintOptions(sp.GetRequiredService<IOptions<RlsOptions>>().Value), sp.GetRequiredService<RlsMetrics>(), sp.GetService<ILogger<RlsLinter>>()));
 
         var options = new RlsOptions();
         configure?.Invoke(options);
@@ -59,6 +59,33 @@ public static class RlsServiceCollectionExtensions
         }
 
         return services;
+    }
+
+    /// <summary>The lint options, checking the setting names the registered data source uses unless the lint names its own.</summary>
+    private static RlsLintOptions LintOptions(RlsOptions o)
+    {
+        var lint = o.Lint;
+        var defaults = new RlsLintOptions();
+        if (lint.TenantSetting != defaults.TenantSetting || lint.UserSetting != defaults.UserSetting || lint.RolesSetting != defaults.RolesSetting)
+        {
+            return lint;
+        }
+
+        var copy = new RlsLintOptions
+        {
+            AppRole = lint.AppRole,
+            TenantColumn = lint.TenantColumn,
+            ProbePolicies = lint.ProbePolicies,
+            TenantSetting = o.DataSource.TenantSetting,
+            UserSetting = o.DataSource.UserSetting,
+            RolesSetting = o.DataSource.RolesSetting,
+        };
+        foreach (var schema in lint.Schemas)
+        {
+            copy.Schemas.Add(schema);
+        }
+
+        return copy;
     }
 
     private static bool Validate(RlsOptions o)
@@ -76,13 +103,13 @@ public static class RlsServiceCollectionExtensions
 
         try
         {
-            TenantSettings.ValidateName(o.DataSource.TenantSetting, "tenant");
-            TenantSettings.ValidateName(o.DataSource.UserSetting, "user");
-            TenantSettings.ValidateName(o.DataSource.RolesSetting, "roles");
-            SqlNames.Check(o.Lint.TenantColumn, "tenant column");
+            TenantSettings.ValidateName(o.DataSource.TenantSetting, "tenant", nameof(o.DataSource.TenantSetting));
+            TenantSettings.ValidateName(o.DataSource.UserSetting, "user", nameof(o.DataSource.UserSetting));
+            TenantSettings.ValidateName(o.DataSource.RolesSetting, "roles", nameof(o.DataSource.RolesSetting));
+            SqlNames.Check(o.Lint.TenantColumn, "tenant column", nameof(o.Lint.TenantColumn));
             if (o.Lint.AppRole is not null)
             {
-                SqlNames.Check(o.Lint.AppRole, "application role");
+                SqlNames.Check(o.Lint.AppRole, "application role", nameof(o.Lint.AppRole));
             }
         }
         catch (ArgumentException e)

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Hardening.Rls.Context;
 using Hardening.Rls.Diagnostics;
 using Hardening.Rls.Migrations;
 using Microsoft.Extensions.Logging;
@@ -39,6 +40,13 @@ public sealed class RlsLinter
         [RlsRules.AppRoleBypassRls] = RlsFindingLevel.Error,
         [RlsRules.AppRoleOwnsTenantTable] = RlsFindingLevel.Error,
         [RlsRules.AppRoleReachesPrivilegedRole] = RlsFindingLevel.Error,
+        [RlsRules.AppRoleCreateRole] = RlsFindingLevel.Error,
+        [RlsRules.AppRoleReplication] = RlsFindingLevel.Error,
+        [RlsRules.AppRoleOwnsPolicyFunction] = RlsFindingLevel.Error,
+        [RlsRules.ContextSettingDefault] = RlsFindingLevel.Error,
+        [RlsRules.PolicyAdmitsWithoutContext] = RlsFindingLevel.Error,
+        [RlsRules.PolicyAdmitsOtherTenant] = RlsFindingLevel.Error,
+        [RlsRules.PolicyProbeSkipped] = RlsFindingLevel.Warning,
         [RlsRules.TruncateGranted] = RlsFindingLevel.Error,
         [RlsRules.ReferencesGranted] = RlsFindingLevel.Error,
         [RlsRules.ViewWithoutSecurityInvoker] = RlsFindingLevel.Error,
@@ -57,6 +65,8 @@ public sealed class RlsLinter
     private readonly string? _appRole;
     private readonly string _tenantColumn;
     private readonly string[]? _schemas;
+    private readonly string[] _settings;
+    private readonly bool _probe;
     private readonly RlsMetrics? _metrics;
     private readonly ILogger _logger;
 
@@ -73,9 +83,14 @@ public sealed class RlsLinter
     internal RlsLinter(RlsLintOptions? options, RlsMetrics? metrics, ILogger? logger)
     {
         options ??= new RlsLintOptions();
-        _tenantColumn = SqlNames.Check(options.TenantColumn, "tenant column");
-        _appRole = options.AppRole is null ? null : SqlNames.Check(options.AppRole, "application role");
-        _schemas = options.Schemas.Count == 0 ? null : [.. options.Schemas.Select(s => SqlNames.Check(s, "schema"))];
+        _tenantColumn = SqlNames.Check(options.TenantColumn, "tenant column (RlsLintOptions.TenantColumn)", nameof(options));
+        _appRole = options.AppRole is null ? null : SqlNames.Check(options.AppRole, "application role (RlsLintOptions.AppRole)", nameof(options));
+        _schemas = options.Schemas.Count == 0 ? null : [.. options.Schemas.Select(s => SqlNames.Check(s, "schema (RlsLintOptions.Schemas)", nameof(options)))];
+        TenantSettings.ValidateName(options.TenantSetting, "RlsLintOptions.TenantSetting", nameof(options));
+        TenantSettings.ValidateName(options.UserSetting, "RlsLintOptions.UserSetting", nameof(options));
+        TenantSettings.ValidateName(options.RolesSetting, "RlsLintOptions.RolesSetting", nameof(options));
+        _settings = [options.TenantSetting, options.UserSetting, options.RolesSetting];
+        _probe = options.ProbePolicies;
         _metrics = metrics;
         _logger = logger ?? NullLogger.Instance;
     }
@@ -105,6 +120,7 @@ public sealed class RlsLinter
                 new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)_appRole ?? DBNull.Value },
                 new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = _tenantColumn },
                 new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = (object?)_schemas ?? DBNull.Value },
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = _settings },
             },
         };
         var findings = new List<RlsFinding>();
@@ -115,6 +131,12 @@ public sealed class RlsLinter
                 var rule = reader.GetString(0);
                 findings.Add(new RlsFinding(rule, Levels[rule], reader.GetString(1), reader.GetString(2), reader.GetString(3)));
             }
+        }
+
+        // A superuser or BYPASSRLS role is not subject to any policy: that is the finding, probing the policies adds nothing.
+        if (_probe && !findings.Any(f => f.Rule is RlsRules.AppRoleMissing or RlsRules.AppRoleSuperuser or RlsRules.AppRoleBypassRls))
+        {
+            await new PolicyProbe(connection, _appRole, _tenantColumn, _schemas, _settings).RunAsync(findings, cancellationToken).ConfigureAwait(false);
         }
 
         var report = new RlsLintReport([.. findings.OrderByDescending(f => f.Level).ThenBy(f => f.Rule, StringComparer.Ordinal).ThenBy(f => f.Object, StringComparer.Ordinal)]);

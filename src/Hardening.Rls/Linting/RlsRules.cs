@@ -39,8 +39,33 @@ public static class RlsRules
     /// <summary>Error: the application role owns a tenant table.</summary>
     public const string AppRoleOwnsTenantTable = "app_role_owns_tenant_table";
 
-    /// <summary>Error: the application role is a member of a superuser, BYPASSRLS or tenant-table-owning role.</summary>
+    /// <summary>Error: the application role has CREATEROLE, so it can grant itself the tables' owner and switch RLS off.</summary>
+    public const string AppRoleCreateRole = "app_role_createrole";
+
+    /// <summary>Error: the application role has REPLICATION, so a replication connection reads every tenant's rows.</summary>
+    public const string AppRoleReplication = "app_role_replication";
+
+    /// <summary>Error: the application role owns a function that policies of tenant tables call.</summary>
+    public const string AppRoleOwnsPolicyFunction = "app_role_owns_policy_function";
+
+    /// <summary>
+    /// Error: the application role is a member (directly or indirectly, with or without INHERIT) of a role that is
+    /// superuser or has BYPASSRLS, CREATEROLE or REPLICATION, owns a tenant table or a policy function, or is
+    /// <c>pg_execute_server_program</c>, <c>pg_read_server_files</c> or <c>pg_write_server_files</c>.
+    /// </summary>
     public const string AppRoleReachesPrivilegedRole = "app_role_reaches_privileged_role";
+
+    /// <summary>Error: a role or database default sets a context setting (<c>ALTER ROLE ... SET app.tenant_id = ...</c>), so "no context" means "some tenant".</summary>
+    public const string ContextSettingDefault = "context_setting_default";
+
+    /// <summary>Error: probed as the application role with no tenant context, SELECT, UPDATE or DELETE reached a row.</summary>
+    public const string PolicyAdmitsWithoutContext = "policy_admits_without_context";
+
+    /// <summary>Error: probed as the application role with a random tenant's context, SELECT, UPDATE or DELETE reached another tenant's row.</summary>
+    public const string PolicyAdmitsOtherTenant = "policy_admits_other_tenant";
+
+    /// <summary>Warning: the policy probe could not run (the linting connection cannot act as the application role).</summary>
+    public const string PolicyProbeSkipped = "policy_probe_skipped";
 
     /// <summary>Error: TRUNCATE (which ignores policies) is granted on a tenant table to the application role or PUBLIC.</summary>
     public const string TruncateGranted = "truncate_granted";
@@ -48,7 +73,7 @@ public static class RlsRules
     /// <summary>Error: REFERENCES is granted on a tenant table to the application role or PUBLIC.</summary>
     public const string ReferencesGranted = "references_granted";
 
-    /// <summary>Error: a view over a tenant table runs as its owner (no <c>security_invoker</c>).</summary>
+    /// <summary>Error: a view that reads a tenant table, directly or through other views, runs as its owner (no <c>security_invoker</c>).</summary>
     public const string ViewWithoutSecurityInvoker = "view_without_security_invoker";
 
     /// <summary>Error: a materialized view over a tenant table (materialized views have no row-level security).</summary>

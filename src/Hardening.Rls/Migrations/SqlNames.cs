@@ -6,11 +6,11 @@ namespace Hardening.Rls.Migrations;
 /// <summary>Identifier checks for generated SQL: only plain lower-case identifiers are accepted, so nothing needs quoting.</summary>
 internal static class SqlNames
 {
-    public static string Check(string? name, string role)
+    public static string Check(string? name, string role, string paramName)
     {
         if (string.IsNullOrEmpty(name))
         {
-            throw new ArgumentException($"The {role} name is empty.", role);
+            throw new ArgumentException($"The {role} name is empty; use 1-63 lower-case letters, digits and '_'.", paramName);
         }
 
         var ok = name.Length <= 63 && (char.IsAsciiLetterLower(name[0]) || name[0] == '_');
@@ -23,7 +23,7 @@ internal static class SqlNames
         {
             throw new ArgumentException(
                 $"The {role} name '{Context.TenantSettings.Printable(name)}' is not a plain PostgreSQL identifier; use 1-63 lower-case letters, digits and '_', not starting with a digit (the generator emits names unquoted).",
-                role);
+                paramName);
         }
 
         return name;

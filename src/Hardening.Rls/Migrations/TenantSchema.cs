@@ -31,7 +31,7 @@ public sealed class TenantSchema
     /// <param name="appRole">The role the application connects as (created NOLOGIN unless <see cref="AppRoleCanLogin"/>).</param>
     public TenantSchema(string appRole)
     {
-        AppRole = SqlNames.Check(appRole, "application role");
+        AppRole = SqlNames.Check(appRole, "application role", nameof(appRole));
         if (AppRole.StartsWith("pg_", StringComparison.Ordinal))
         {
             throw new ArgumentException("Role names starting with 'pg_' are reserved by PostgreSQL.", nameof(appRole));
@@ -68,7 +68,7 @@ public sealed class TenantSchema
     /// <returns>This model.</returns>
     public TenantSchema Table(string name, Action<TenantTable>? configure = null)
     {
-        var table = new TenantTable(name);
+        var table = new TenantTable(name, nameof(name));
         if (_tables.Any(t => t.Name == table.Name))
         {
             throw new ArgumentException($"Table '{table.Name}' is declared twice.", nameof(name));
@@ -84,7 +84,7 @@ public sealed class TenantSchema
     /// <returns>This model.</returns>
     public TenantSchema View(string name)
     {
-        _views.Add(SqlNames.Check(name, "view"));
+        _views.Add(SqlNames.Check(name, "view", nameof(name)));
         return this;
     }
 
@@ -93,11 +93,11 @@ public sealed class TenantSchema
     /// <exception cref="ArgumentException">A name is not a plain identifier, a type is unsupported, or a reference points outside the model.</exception>
     public RlsMigration GenerateMigration()
     {
-        var schema = SqlNames.Check(Schema, "schema");
-        var col = SqlNames.Check(TenantColumn, "tenant column");
-        var helper = SqlNames.Check(HelperFunction, "helper function");
-        var policy = SqlNames.Check(PolicyName, "policy");
-        Context.TenantSettings.ValidateName(TenantSetting, "tenant");
+        var schema = SqlNames.Check(Schema, "schema", nameof(Schema));
+        var col = SqlNames.Check(TenantColumn, "tenant column", nameof(TenantColumn));
+        var helper = SqlNames.Check(HelperFunction, "helper function", nameof(HelperFunction));
+        var policy = SqlNames.Check(PolicyName, "policy", nameof(PolicyName));
+        Context.TenantSettings.ValidateName(TenantSetting, "tenant", nameof(TenantSetting));
         if (!TenantTypes.Contains(TenantType))
         {
             throw new ArgumentException($"Tenant type '{TenantType}' is not supported; use one of {string.Join(", ", TenantTypes)}.", nameof(TenantType));
@@ -134,7 +134,7 @@ public sealed class TenantSchema
             {
                 if (!_tables.Any(x => x.Name == r.Target))
                 {
-                    throw new ArgumentException($"Table '{t.Name}' references '{r.Target}', which is not a tenant table of this model; composite ({col}, ...) keys need both sides declared with Table().");
+                    throw new ArgumentException($"Table '{t.Name}' references '{r.Target}', which is not a tenant table of this model; composite ({col}, ...) keys need both sides declared with Table().", "targetTable");
                 }
 
                 AddUnique(r.Target, r.TargetColumns);
@@ -143,15 +143,51 @@ public sealed class TenantSchema
 
         var up = new StringBuilder();
         up.AppendLine("-- Hardening.Rls migration (up). Idempotent: running it again changes nothing. Run as one command (atomic).");
-        up.AppendLine($"""
-            DO $rls$ BEGIN
-              IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {SqlNames.Literal(role)}) THEN
-                CREATE ROLE {role} {(AppRoleCanLogin ? "LOGIN" : "NOLOGIN")} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-              ELSIF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {SqlNames.Literal(role)}
-                            AND (rolsuper OR rolbypassrls OR rolcanlogin <> {(AppRoleCanLogin ? "true" : "false")})) THEN
-                ALTER ROLE {role} {(AppRoleCanLogin ? "LOGIN" : "NOLOGIN")} NOSUPERUSER NOBYPASSRLS;
+        var login = AppRoleCanLogin ? "LOGIN" : "NOLOGIN";
+        var lit = SqlNames.Literal(role);
+        var owned = string.Join(", ", _tables.SelectMany(t => t.PartitionNames.Prepend(t.Name)).Select(n => SqlNames.Literal($"{schema}.{n}")));
+        up.AppendLine($$"""
+            -- Role hygiene: every attribute and membership through which the role could get around the policies goes.
+            -- CREATEROLE lets a role grant itself any non-superuser role (the tables' owner, pg_execute_server_program);
+            -- REPLICATION streams every tenant's rows; a member of a role that is superuser, BYPASSRLS, CREATEROLE or
+            -- REPLICATION, owns a table with row-level security or the helper, or may run programs or touch server files
+            -- can SET ROLE to it.
+            DO $rls$ DECLARE g record; d record; BEGIN
+              IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {{lit}}) THEN
+                CREATE ROLE {{role}} {{login}} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION;
+              ELSIF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {{lit}}
+                            AND (rolsuper OR rolbypassrls OR rolcreaterole OR rolreplication OR rolcanlogin <> {{(AppRoleCanLogin ? "true" : "false")}})) THEN
+                ALTER ROLE {{role}} {{login}} NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOREPLICATION;
               END IF;
+              FOR g IN SELECT m.roleid::pg_catalog.regrole::pg_catalog.text AS granted
+                       FROM pg_catalog.pg_auth_members m
+                       WHERE m.member = {{lit}}::pg_catalog.regrole
+                         AND EXISTS (SELECT FROM pg_catalog.pg_roles x
+                                     WHERE pg_catalog.pg_has_role(m.roleid, x.oid, 'MEMBER')
+                                       AND (x.rolsuper OR x.rolbypassrls OR x.rolcreaterole OR x.rolreplication
+                                            OR x.rolname IN ('pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files')
+                                            OR EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.relowner = x.oid
+                                                         AND (c.relrowsecurity OR c.oid = ANY (ARRAY[{{owned}}]::pg_catalog.regclass[])))
+                                            OR EXISTS (SELECT FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                                                       WHERE p.proowner = x.oid AND n.nspname = {{SqlNames.Literal(schema)}} AND p.proname = {{SqlNames.Literal(helper)}})))
+              LOOP
+                EXECUTE pg_catalog.format('REVOKE %s FROM %I', g.granted, {{lit}});
+              END LOOP;
+              -- A default of the tenant setting turns "no context" (no rows) into "some tenant".
+              FOR d IN SELECT s.setrole, s.setdatabase FROM pg_catalog.pg_db_role_setting s
+                       WHERE s.setrole IN (0, {{lit}}::pg_catalog.regrole)
+                         AND s.setdatabase IN (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()))
+                         AND EXISTS (SELECT FROM pg_catalog.unnest(s.setconfig) c WHERE c LIKE {{SqlNames.Literal(TenantSetting + "=%")}})
+              LOOP
+                EXECUTE CASE WHEN d.setrole = 0 AND d.setdatabase = 0 THEN 'ALTER ROLE ALL'
+                             WHEN d.setrole = 0 THEN pg_catalog.format('ALTER DATABASE %I', pg_catalog.current_database())
+                             WHEN d.setdatabase = 0 THEN 'ALTER ROLE {{role}}'
+                             ELSE pg_catalog.format('ALTER ROLE {{role}} IN DATABASE %I', pg_catalog.current_database()) END
+                        || ' RESET ' || {{SqlNames.Literal(TenantSetting)}};
+              END LOOP;
             END $rls$;
+            """);
+        up.AppendLine($"""
             GRANT USAGE ON SCHEMA {schema} TO {role};
             -- The helper pins no search_path on purpose: a SET clause stops PostgreSQL from inlining it into the
             -- policies, which then call it once per execution (half the throughput of a prepared lookup). Every name in
@@ -161,6 +197,11 @@ public sealed class TenantSchema
               AS $fn$ SELECT nullif(pg_catalog.current_setting({SqlNames.Literal(TenantSetting)}, true), ''::pg_catalog.text){cast} $fn$;
             REVOKE ALL ON FUNCTION {fn} FROM PUBLIC;
             GRANT EXECUTE ON FUNCTION {fn} TO {role};
+            DO $rls$ BEGIN
+              IF (SELECT proowner FROM pg_catalog.pg_proc WHERE oid = '{fn}'::pg_catalog.regprocedure) = {SqlNames.Literal(role)}::pg_catalog.regrole THEN
+                ALTER FUNCTION {fn} OWNER TO CURRENT_USER;
+              END IF;
+            END $rls$;
             """);
 
         foreach (var t in _tables)
@@ -215,6 +256,11 @@ public sealed class TenantSchema
         foreach (var q in _tables.SelectMany(t => t.PartitionNames.Prepend(t.Name)).Select(n => $"{schema}.{n}"))
         {
             up.AppendLine($"""
+                DO $rls$ BEGIN
+                  IF (SELECT relowner FROM pg_catalog.pg_class WHERE oid = '{q}'::pg_catalog.regclass) = {SqlNames.Literal(role)}::pg_catalog.regrole THEN
+                    ALTER TABLE {q} OWNER TO CURRENT_USER;
+                  END IF;
+                END $rls$;
                 ALTER TABLE {q} ENABLE ROW LEVEL SECURITY;
                 ALTER TABLE {q} FORCE ROW LEVEL SECURITY;
                 REVOKE TRUNCATE, REFERENCES ON {q} FROM PUBLIC, {role};

@@ -7,7 +7,7 @@ public sealed class TenantTable
     private readonly List<(string[] Columns, string Target, string[] TargetColumns)> _references = [];
     private readonly List<string> _partitions = [];
 
-    internal TenantTable(string name) => Name = SqlNames.Check(name, "table");
+    internal TenantTable(string name, string paramName) => Name = SqlNames.Check(name, "table", paramName);
 
     /// <summary>The table name.</summary>
     public string Name { get; }
@@ -23,7 +23,7 @@ public sealed class TenantTable
     /// <returns>This table.</returns>
     public TenantTable Unique(params string[] columns)
     {
-        _uniques.Add(CheckColumns(columns, "unique"));
+        _uniques.Add(CheckColumns(columns, "unique", nameof(columns)));
         return this;
     }
 
@@ -37,7 +37,7 @@ public sealed class TenantTable
     /// <returns>This table.</returns>
     public TenantTable References(string column, string targetTable, string targetColumn = "id")
     {
-        _references.Add((CheckColumns([column], "foreign key"), SqlNames.Check(targetTable, "referenced table"), CheckColumns([targetColumn], "referenced")));
+        _references.Add((CheckColumns([column], "foreign key", nameof(column)), SqlNames.Check(targetTable, "referenced table", nameof(targetTable)), CheckColumns([targetColumn], "referenced", nameof(targetColumn))));
         return this;
     }
 
@@ -49,20 +49,20 @@ public sealed class TenantTable
         ArgumentNullException.ThrowIfNull(partitions);
         foreach (var p in partitions)
         {
-            _partitions.Add(SqlNames.Check(p, "partition"));
+            _partitions.Add(SqlNames.Check(p, "partition", nameof(partitions)));
         }
 
         return this;
     }
 
-    private static string[] CheckColumns(string[] columns, string role)
+    private static string[] CheckColumns(string[] columns, string role, string paramName)
     {
-        ArgumentNullException.ThrowIfNull(columns);
+        ArgumentNullException.ThrowIfNull(columns, paramName);
         if (columns.Length == 0)
         {
-            throw new ArgumentException($"A {role} key needs at least one column besides the tenant column.", nameof(columns));
+            throw new ArgumentException($"A {role} key needs at least one column besides the tenant column.", paramName);
         }
 
-        return [.. columns.Select(c => SqlNames.Check(c, role + " column"))];
+        return [.. columns.Select(c => SqlNames.Check(c, role + " column", paramName))];
     }
 }

@@ -114,7 +114,7 @@ public sealed class BypassSuiteTests(AppRoleDatabaseFixture fixture) : IClassFix
         await using var session = await _tenantDb.OpenSessionAsync(new TenantContext(tenant.ToString()));
         await session.BeginTransactionAsync();
         await session.ApplyContextAsync();
-        await using var cmd = session.CreateCommand(sql);
+        await using var cmd = new NpgsqlCommand(sql, session.Connection, session.Transaction);
         var e = await Assert.ThrowsAsync<PostgresException>(() => cmd.ExecuteNonQueryAsync());
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, e.SqlState);
         await session.RollbackAsync();

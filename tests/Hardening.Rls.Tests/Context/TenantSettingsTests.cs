@@ -12,7 +12,7 @@ public sealed partial class TenantSettingsTests
     [InlineData("app.tenant_id")]
     [InlineData("_a._b")]
     [InlineData("App1.Tenant_2")]
-    public void Valid_setting_names_are_accepted(string name) => TenantSettings.ValidateName(name, "tenant");
+    public void Valid_setting_names_are_accepted(string name) => TenantSettings.ValidateName(name, "tenant", "name");
 
     [Theory]
     [InlineData("tenant_id", "exactly one '.'")]
@@ -24,7 +24,7 @@ public sealed partial class TenantSettingsTests
     [InlineData("", "empty")]
     public void Invalid_setting_names_fail_with_a_message_that_says_what_is_wrong(string name, string expected)
     {
-        var e = Assert.Throws<ArgumentException>(() => TenantSettings.ValidateName(name, "tenant"));
+        var e = Assert.Throws<ArgumentException>(() => TenantSettings.ValidateName(name, "tenant", "name"));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         Assert.Contains("app.tenant_id", e.Message, StringComparison.Ordinal); // says what a good name looks like
     }
@@ -36,7 +36,7 @@ public sealed partial class TenantSettingsTests
         var names = Gen.Choose(0, 12).SelectMany(n => Gen.ArrayOf(chars, n)).Select(c => new string(c));
         Prop.ForAll(names.ToArbitrary(), name =>
         {
-            var accepted = Record.Exception(() => TenantSettings.ValidateName(name, "tenant")) is null;
+            var accepted = Record.Exception(() => TenantSettings.ValidateName(name, "tenant", "name")) is null;
             Assert.Equal(NamePattern().IsMatch(name), accepted);
         }).Check(PropertyConfig.Create(300));
     }
@@ -54,11 +54,11 @@ public sealed partial class TenantSettingsTests
         ];
         foreach (var (value, expected) in cases)
         {
-            var e = Assert.Throws<ArgumentException>(() => TenantSettings.ValidateValue(value, "tenant id", 256));
+            var e = Assert.Throws<ArgumentException>(() => TenantSettings.ValidateValue(value, "tenant id", "value", 256));
             Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         }
 
-        TenantSettings.ValidateValue("\ud83d\ude00 ok", "tenant id", 256); // a proper pair is fine
+        TenantSettings.ValidateValue("\ud83d\ude00 ok", "tenant id", "value", 256); // a proper pair is fine
     }
 
     [Fact]

@@ -27,6 +27,13 @@ public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<
         { RlsRules.AppRoleBypassRls, "ALTER ROLE {app} BYPASSRLS" },
         { RlsRules.AppRoleOwnsTenantTable, "ALTER TABLE notes OWNER TO {app}" },
         { RlsRules.AppRoleReachesPrivilegedRole, "CREATE ROLE {app}_admin NOLOGIN BYPASSRLS; GRANT {app}_admin TO {app}" },
+        { RlsRules.AppRoleCreateRole, "ALTER ROLE {app} CREATEROLE" },
+        { RlsRules.AppRoleReplication, "ALTER ROLE {app} REPLICATION" },
+        { RlsRules.AppRoleOwnsPolicyFunction, "ALTER FUNCTION current_tenant_id() OWNER TO {app}" },
+        { RlsRules.ContextSettingDefault, "ALTER ROLE {app} SET app.tenant_id = '00000000-0000-0000-0000-000000000001'" },
+        { RlsRules.PolicyAdmitsWithoutContext, "INSERT INTO jobs (tenant_id, id, title) VALUES (gen_random_uuid(), gen_random_uuid(), 'x'); CREATE POLICY missing_is_all ON jobs FOR SELECT TO {app} USING (tenant_id = (SELECT current_tenant_id()) OR (SELECT current_tenant_id()) IS NULL)" },
+        { RlsRules.PolicyAdmitsOtherTenant, "INSERT INTO jobs (tenant_id, id, title) VALUES (gen_random_uuid(), gen_random_uuid(), 'x'); CREATE POLICY any_tenant ON jobs FOR SELECT TO {app} USING (tenant_id IS NOT NULL AND (SELECT current_tenant_id()) IS NOT NULL)" },
+        { RlsRules.PolicyProbeSkipped, "CREATE ROLE {app}_outsider NOLOGIN; SET LOCAL ROLE {app}_outsider" },
         { RlsRules.TruncateGranted, "GRANT TRUNCATE ON jobs TO {app}" },
         { RlsRules.ReferencesGranted, "GRANT REFERENCES ON jobs TO PUBLIC" },
         { RlsRules.ViewWithoutSecurityInvoker, "ALTER VIEW open_jobs RESET (security_invoker)" },
@@ -189,6 +196,33 @@ public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<
         await using var unreachable = BuildServices("Host=127.0.0.1;Port=1;Username=x;Timeout=2");
         var down = await unreachable.GetRequiredService<HealthCheckService>().CheckHealthAsync();
         Assert.Equal(HealthStatus.Unhealthy, down.Status);
+    }
+
+    [Fact]
+    public async Task The_health_check_looks_for_defaults_of_the_settings_the_data_source_uses()
+    {
+        // A default of the app's own tenant setting gives every session of the role a tenant.
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton(NpgsqlDataSource.Create(_server.ForDatabase(_db)));
+        services.AddHardeningRls(o =>
+        {
+            o.Lint.AppRole = _role;
+            o.DataSource.TenantSetting = "app.tenant";
+        });
+        await using var sp = services.BuildServiceProvider();
+        var health = sp.GetRequiredService<HealthCheckService>();
+        await _server.ExecuteAsync($"ALTER ROLE {_role} SET app.tenant = '00000000-0000-0000-0000-000000000001'");
+        try
+        {
+            var report = await health.CheckHealthAsync(r => r.Tags.Contains("ready"));
+            Assert.Equal(HealthStatus.Unhealthy, report.Status);
+            Assert.Contains(RlsRules.ContextSettingDefault, report.Entries["hardening-rls"].Data.Keys);
+        }
+        finally
+        {
+            await _server.ExecuteAsync($"ALTER ROLE {_role} RESET app.tenant");
+        }
     }
 
     [Fact]

@@ -90,13 +90,13 @@ public sealed class HelperInliningTests(PostgresFixture postgres) : IClassFixtur
                 await session.ApplyContextAsync();
                 await using (var clear = session.CreateCommand("SELECT pg_catalog.set_config('app.tenant_id', '', true)"))
                 {
-                    await clear.ExecuteNonQueryAsync();
+                    await session.ExecuteNonQueryAsync(clear);
                 }
 
                 await using var count = session.CreateCommand("SELECT count(*) FROM jobs");
                 try
                 {
-                    Assert.Equal(0L, await count.ExecuteScalarAsync());
+                    Assert.Equal(0L, await session.ExecuteScalarAsync(count));
                 }
                 catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidTextRepresentation)
                 {
