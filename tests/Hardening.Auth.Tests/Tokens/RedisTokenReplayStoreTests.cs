@@ -145,10 +145,17 @@ public abstract class RedisTokenReplayStoreTests(IRedisTarget redis)
     [InlineData(Loss.MarkerEvicted)]
     public async Task After_redis_forgets_tokens_issued_before_are_refused_and_later_ones_work(Loss loss)
     {
+        // FLUSHALL would wipe the keys of tests running in parallel on the shared server: flush a dedicated one.
+        await using var ownServer = loss == Loss.FlushAll && !redis.IsCluster ? await RedisServer.StartAsync() : null;
+        await using var ownCluster = loss == Loss.FlushAll && redis.IsCluster ? await RedisCluster.StartAsync() : null;
+        await using var own = ownServer is not null || ownCluster is not null
+            ? await TestRedis.ConnectAsync(ownServer?.ConnectionString ?? ownCluster!.ConnectionString)
+            : null;
+        var multiplexer = (IConnectionMultiplexer?)own ?? redis.Multiplexer;
         using var kit = new AuthTestKit();
         var prefix = NewPrefix();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var guard = Guard(kit, redis.Multiplexer, prefix, time: time);
+        var guard = Guard(kit, multiplexer, prefix, time: time);
         var issuedBefore = time.GetUtcNow();
         var exp = issuedBefore.AddHours(1);
         var jtis = Enumerable.Range(0, 64).Select(i => $"jti-{i}").ToArray();
@@ -159,10 +166,10 @@ public abstract class RedisTokenReplayStoreTests(IRedisTarget redis)
             Assert.Equal(TokenConsumeResult.Consumed, await guard.ConsumeAsync("iss", jti, time.GetUtcNow(), exp));
         }
 
-        var db = redis.Multiplexer.GetDatabase();
+        var db = multiplexer.GetDatabase();
         if (loss == Loss.FlushAll)
         {
-            foreach (var server in redis.Multiplexer.GetServers().Where(s => !s.IsReplica))
+            foreach (var server in multiplexer.GetServers().Where(s => !s.IsReplica))
             {
                 await server.FlushAllDatabasesAsync();
             }
