@@ -1,7 +1,7 @@
-using Hardening.Auth.Passwords;
+using Hardening.Auth;
 using Microsoft.AspNetCore.Identity;
 using Npgsql;
-using PasswordHasher = Hardening.Auth.Passwords.PasswordHasher;
+using PasswordHasher = Hardening.Auth.PasswordHasher;
 
 namespace Hardening.Samples.Ats;
 

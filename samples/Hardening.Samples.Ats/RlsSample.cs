@@ -1,6 +1,4 @@
-using Hardening.Rls.Context;
-using Hardening.Rls.Linting;
-using Hardening.Rls.Migrations;
+using Hardening.Rls;
 using Npgsql;
 
 namespace Hardening.Samples.Ats;

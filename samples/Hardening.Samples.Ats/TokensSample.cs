@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using System.Text;
-using Hardening.Auth.Throttling;
+using Hardening.Auth;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 

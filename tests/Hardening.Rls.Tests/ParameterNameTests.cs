@@ -2,9 +2,7 @@ using System.Reflection;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Hardening.Rls.Context;
-using Hardening.Rls.Linting;
-using Hardening.Rls.Migrations;
+using Hardening.Rls;
 using Npgsql;
 
 namespace Hardening.Rls.Tests;

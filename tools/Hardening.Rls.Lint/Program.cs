@@ -1,6 +1,6 @@
 // hardening-rls-lint: lints a live PostgreSQL database's row-level security; exit code 1 on error findings (for CI gates).
 // Usage: hardening-rls-lint --connection "<npgsql connection string>" [--app-role ats_app] [--schema public] [--format json]
-using Hardening.Rls.Linting;
+using Hardening.Rls;
 
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>

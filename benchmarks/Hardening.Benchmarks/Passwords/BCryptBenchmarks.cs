@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using Hardening.Auth.Passwords;
+using Hardening.Auth;
 
 namespace Hardening.Benchmarks.Passwords;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Hardening.Rls.Migrations;
+using Hardening.Rls;
 using Npgsql;
 
 namespace Hardening.Benchmarks.Rls;

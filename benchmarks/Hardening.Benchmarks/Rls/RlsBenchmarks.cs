@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
-using Hardening.Rls.Context;
+using Hardening.Rls;
 
 namespace Hardening.Benchmarks.Rls;
 

@@ -3,7 +3,7 @@ namespace Hardening.Benchmarks.Rls;
 /// <summary>A way of making the tenant lookup, compared with the no-RLS lookup by <see cref="RlsPairedRounds"/>.</summary>
 public enum RlsLookupForm
 {
-    /// <summary>Through <see cref="Hardening.Rls.Context.TenantDataSource"/>: context + RLS lookup in one batch, via a session.</summary>
+    /// <summary>Through <see cref="Hardening.Rls.TenantDataSource"/>: context + RLS lookup in one batch, via a session.</summary>
     TenantDataSource,
 
     /// <summary>The same batch built by hand on the connection: TenantDataSource without its session layer.</summary>

@@ -1,4 +1,4 @@
-using Hardening.Rls.Context;
+using Hardening.Rls;
 using Npgsql;
 using NpgsqlTypes;
 

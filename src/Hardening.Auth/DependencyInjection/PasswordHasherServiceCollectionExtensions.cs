@@ -1,11 +1,11 @@
-using Hardening.Auth.Passwords;
+using Hardening.Auth;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using PasswordHasherOptions = Hardening.Auth.Passwords.PasswordHasherOptions;
+using PasswordHasherOptions = Hardening.Auth.PasswordHasherOptions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 

@@ -1,4 +1,4 @@
-using Hardening.Auth.RateLimiting;
+using Hardening.Auth;
 using System.Threading.RateLimiting;
 using Hardening.Shared;
 using Microsoft.AspNetCore.Http;

@@ -1,7 +1,4 @@
 using Hardening.Auth;
-using Hardening.Auth.Diagnostics;
-using Hardening.Auth.Passwords;
-using Hardening.Auth.Throttling;
 using Hardening.Shared;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;

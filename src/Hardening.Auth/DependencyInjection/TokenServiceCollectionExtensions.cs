@@ -1,6 +1,4 @@
 using Hardening.Auth;
-using Hardening.Auth.Diagnostics;
-using Hardening.Auth.Tokens;
 using Hardening.Shared;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;

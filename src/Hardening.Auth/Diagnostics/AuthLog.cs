@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Hardening.Auth.Diagnostics;
+namespace Hardening.Auth;
 
 /// <summary>
 /// Security events of the token and throttling features. Event ids are stable (4100-4199) so that alerting can key on

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace Hardening.Auth.Diagnostics;
+namespace Hardening.Auth;
 
 /// <summary>The counters of the token and throttling features, created once from <see cref="IMeterFactory"/>.</summary>
 internal sealed class AuthMetrics

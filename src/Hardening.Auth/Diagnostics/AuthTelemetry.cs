@@ -1,4 +1,4 @@
-namespace Hardening.Auth.Diagnostics;
+namespace Hardening.Auth;
 
 /// <summary>Names under which Hardening.Auth publishes its metrics.</summary>
 /// <remarks>

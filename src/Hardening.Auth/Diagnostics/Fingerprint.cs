@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Hardening.Auth.Diagnostics;
+namespace Hardening.Auth;
 
 /// <summary>
 /// A short, stable pseudonym of an identifier (subject, jti, account) for security logs: never the value itself.

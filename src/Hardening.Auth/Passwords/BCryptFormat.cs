@@ -1,4 +1,4 @@
-namespace Hardening.Auth.Passwords;
+namespace Hardening.Auth;
 
 /// <summary>
 /// The modular crypt format of bcrypt: <c>$2b$NN$</c> + 22 salt characters + 31 digest characters, in bcrypt's

@@ -1,4 +1,4 @@
-namespace Hardening.Auth.Passwords;
+namespace Hardening.Auth;
 
 /// <summary>
 /// Blowfish's initial state: the fractional part of pi in hexadecimal, P-array (18 words) followed by the four

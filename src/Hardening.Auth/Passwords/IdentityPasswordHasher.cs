@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Identity;
 
-namespace Hardening.Auth.Passwords;
+namespace Hardening.Auth;
 
 /// <summary>ASP.NET Core Identity's <see cref="IPasswordHasher{TUser}"/> on top of <see cref="PasswordHasher"/>.</summary>
 internal sealed class IdentityPasswordHasher<TUser>(PasswordHasher hasher) : IPasswordHasher<TUser>

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Hardening.Auth.Passwords;
+namespace Hardening.Auth;
 
 /// <summary>
 /// Verifies hashes written by ASP.NET Core Identity's <c>PasswordHasher&lt;TUser&gt;</c>, from its documented

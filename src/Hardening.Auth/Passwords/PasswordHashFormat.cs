@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Hardening.Auth.Passwords;
+namespace Hardening.Auth;
 
 /// <summary>Which algorithm a stored Hardening hash uses after the keyed pre-hash.</summary>
 internal enum PasswordScheme

@@ -1,4 +1,4 @@
-namespace Hardening.Auth.Passwords;
+namespace Hardening.Auth;
 
 /// <summary>
 /// Options for <see cref="PasswordHasher"/>. Validated when the hasher is built (and at host start-up when

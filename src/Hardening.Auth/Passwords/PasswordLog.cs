@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Hardening.Auth.Passwords;
+namespace Hardening.Auth;
 
 /// <summary>Security events of the password hasher (event ids 1100-1199). Messages never contain passwords, hashes or peppers.</summary>
 internal static partial class PasswordLog

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Hardening.Auth.Passwords;
+namespace Hardening.Auth;
 
 /// <summary>
 /// The keyed pre-hash: base64(HMAC-SHA384(pepper, UTF-8(NFKC(password)))). Its 64 ASCII bytes never contain NUL

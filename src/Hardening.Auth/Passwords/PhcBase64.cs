@@ -1,4 +1,4 @@
-namespace Hardening.Auth.Passwords;
+namespace Hardening.Auth;
 
 /// <summary>The PHC string format's "B64": standard base64 alphabet, no padding, no whitespace.</summary>
 internal static class PhcBase64

@@ -2,12 +2,12 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.RateLimiting;
-using Hardening.Auth.Diagnostics;
+using Hardening.Auth;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
-namespace Hardening.Auth.RateLimiting;
+namespace Hardening.Auth;
 
 /// <summary>
 /// What the partitions of one policy share: the multiplexer, the options and the logger. Resolved from the request's

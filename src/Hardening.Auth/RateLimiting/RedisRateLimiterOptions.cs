@@ -1,7 +1,7 @@
-using Hardening.Auth.Throttling;
+using Hardening.Auth;
 using Microsoft.AspNetCore.Http;
 
-namespace Hardening.Auth.RateLimiting;
+namespace Hardening.Auth;
 
 /// <summary>Options of one Redis rate-limiting policy added with <c>RateLimiterOptions.AddRedisGcraLimiter</c>.</summary>
 public sealed class RedisRateLimiterOptions

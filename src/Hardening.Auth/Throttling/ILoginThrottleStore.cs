@@ -1,4 +1,4 @@
-namespace Hardening.Auth.Throttling;
+namespace Hardening.Auth;
 
 /// <summary>
 /// Decides and records one attempt against several rules atomically. The semantics (shared by every store and by

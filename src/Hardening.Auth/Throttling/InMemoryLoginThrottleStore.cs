@@ -1,4 +1,4 @@
-namespace Hardening.Auth.Throttling;
+namespace Hardening.Auth;
 
 /// <summary>Throttle records in this process; one lock (login rates are low), bounded, expired records swept when full.</summary>
 internal sealed class InMemoryLoginThrottleStore(int maxEntries, TimeProvider time) : ILoginThrottleStore

@@ -1,8 +1,8 @@
 using System.Net;
-using Hardening.Auth.Diagnostics;
+using Hardening.Auth;
 using Microsoft.Extensions.Logging;
 
-namespace Hardening.Auth.Throttling;
+namespace Hardening.Auth;
 
 /// <summary>
 /// Brute-force protection for password logins, checked BEFORE the password is verified: limits per (account, IP),

@@ -1,4 +1,4 @@
-namespace Hardening.Auth.Throttling;
+namespace Hardening.Auth;
 
 /// <summary>Which limit refused an attempt.</summary>
 public enum LoginThrottleScope

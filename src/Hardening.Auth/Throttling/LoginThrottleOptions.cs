@@ -1,4 +1,4 @@
-namespace Hardening.Auth.Throttling;
+namespace Hardening.Auth;
 
 /// <summary>
 /// One limit of <see cref="LoginThrottle"/>: at most <see cref="Threshold"/> attempts per <see cref="Window"/>

@@ -1,9 +1,9 @@
 using System.Net;
-using Hardening.Auth.Diagnostics;
+using Hardening.Auth;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Logging;
 
-namespace Hardening.Auth.Throttling;
+namespace Hardening.Auth;
 
 /// <summary>How a <see cref="PasswordLogin"/> attempt ended.</summary>
 public enum PasswordLoginStatus
@@ -110,8 +110,8 @@ public sealed class PasswordLogin
     }
 }
 
-/// <summary>The production verifier: the package's <see cref="Passwords.PasswordHasher"/>.</summary>
-internal sealed class PasswordHasherVerifier(Passwords.PasswordHasher hasher) : IPasswordVerifier
+/// <summary>The production verifier: the package's <see cref="PasswordHasher"/>.</summary>
+internal sealed class PasswordHasherVerifier(PasswordHasher hasher) : IPasswordVerifier
 {
     public PasswordVerificationResult Verify(string password, string hash) => hasher.Verify(password, hash);
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using StackExchange.Redis;
 
-namespace Hardening.Auth.Throttling;
+namespace Hardening.Auth;
 
 /// <summary>
 /// One atomic Lua script per decision, clocked by Redis <c>TIME</c> so that app servers with drifting clocks agree.

@@ -6,7 +6,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Hardening.Auth.Throttling;
+namespace Hardening.Auth;
 
 /// <summary>One limit as plain milliseconds, applied to one key.</summary>
 internal readonly record struct ThrottleRule(string Key, int Threshold, long WindowMs, long LockoutMs, long MaxLockoutMs)

@@ -1,4 +1,4 @@
-namespace Hardening.Auth.Tokens;
+namespace Hardening.Auth;
 
 /// <summary>What a replay store did with a key.</summary>
 internal enum ReplayStoreResult

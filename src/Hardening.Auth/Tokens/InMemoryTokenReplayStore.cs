@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Hardening.Auth.Tokens;
+namespace Hardening.Auth;
 
 /// <summary>
 /// A bounded in-process replay store for a single instance. Segmented dictionaries keyed by the 32-byte hash; no

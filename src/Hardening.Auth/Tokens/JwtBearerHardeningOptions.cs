@@ -1,4 +1,4 @@
-namespace Hardening.Auth.Tokens;
+namespace Hardening.Auth;
 
 /// <summary>Options of <c>AddJwtBearerHardening</c> for one JwtBearer scheme.</summary>
 public sealed class JwtBearerHardeningOptions

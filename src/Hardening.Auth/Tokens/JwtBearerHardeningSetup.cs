@@ -1,4 +1,4 @@
-using Hardening.Auth.Diagnostics;
+using Hardening.Auth;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace Hardening.Auth.Tokens;
+namespace Hardening.Auth;
 
 /// <summary>
 /// Wraps one scheme's <see cref="JwtBearerEvents"/>: classifies and logs every failure as a security event, counts it,

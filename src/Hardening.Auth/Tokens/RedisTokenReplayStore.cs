@@ -1,6 +1,6 @@
 using StackExchange.Redis;
 
-namespace Hardening.Auth.Tokens;
+namespace Hardening.Auth;
 
 /// <summary>
 /// The replay store on the app's <see cref="IConnectionMultiplexer"/>: one script call per consume (one round trip,

@@ -4,7 +4,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Hardening.Auth.Tokens;
+namespace Hardening.Auth;
 
 /// <summary>
 /// SHA-256 of a length-prefixed (issuer, jti) pair: fixed size, never the raw token or claim, and

@@ -1,10 +1,10 @@
-using Hardening.Auth.Diagnostics;
+using Hardening.Auth;
 using Hardening.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Hardening.Auth.Tokens;
+namespace Hardening.Auth;
 
 /// <summary>
 /// Creates the Redis replay store's group markers when the app starts, so that the store's memory is dated from the

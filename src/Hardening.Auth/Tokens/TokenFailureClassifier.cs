@@ -1,6 +1,6 @@
 using Microsoft.IdentityModel.Tokens;
 
-namespace Hardening.Auth.Tokens;
+namespace Hardening.Auth;
 
 /// <summary>Maps IdentityModel validation failures to the agreed <c>reason</c> values.</summary>
 internal static class TokenFailureClassifier

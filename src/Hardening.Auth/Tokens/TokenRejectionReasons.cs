@@ -1,4 +1,4 @@
-namespace Hardening.Auth.Tokens;
+namespace Hardening.Auth;
 
 /// <summary>The values of the <c>reason</c> tag of <c>hardening.auth.token.rejected</c> (agreed with the alert rules).</summary>
 internal static class TokenRejectionReasons

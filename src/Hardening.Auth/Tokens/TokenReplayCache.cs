@@ -1,7 +1,7 @@
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace Hardening.Auth.Tokens;
+namespace Hardening.Auth;
 
 /// <summary>
 /// An IdentityModel <see cref="ITokenReplayCache"/> backed by <see cref="TokenReplayGuard"/>, keyed by the token's

@@ -1,11 +1,11 @@
 using System.Diagnostics.Metrics;
-using Hardening.Auth.Diagnostics;
+using Hardening.Auth;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
-namespace Hardening.Auth.Tokens;
+namespace Hardening.Auth;
 
 /// <summary>What <see cref="TokenReplayGuard.ConsumeAsync"/> did with a token, so the caller can answer precisely.</summary>
 public enum TokenConsumeResult

@@ -1,4 +1,4 @@
-namespace Hardening.Auth.Tokens;
+namespace Hardening.Auth;
 
 /// <summary>Options of <see cref="TokenReplayGuard"/>.</summary>
 public sealed class TokenReplayGuardOptions

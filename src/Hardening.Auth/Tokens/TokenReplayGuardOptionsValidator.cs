@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Hardening.Auth.Tokens;
+namespace Hardening.Auth;
 
 /// <summary>Validates <see cref="TokenReplayGuardOptions"/> at start-up; each message names the option and the allowed values.</summary>
 internal sealed class TokenReplayGuardOptionsValidator : IValidateOptions<TokenReplayGuardOptions>

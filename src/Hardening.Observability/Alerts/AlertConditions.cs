@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using Hardening.Observability.Prometheus;
+using Hardening.Observability;
 
-namespace Hardening.Observability.Alerts;
+namespace Hardening.Observability;
 
 /// <summary>A label matcher of a selector: <c>label="value"</c> or <c>label=~"regex"</c>.</summary>
 internal sealed record LabelMatcher(string Label, string Value, bool IsRegex = false)

@@ -1,4 +1,4 @@
-using Hardening.Observability.Alerts;
+using Hardening.Observability;
 
 namespace Hardening.Observability;
 

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Hardening.Observability.Alerts;
+using Hardening.Observability;
 
 namespace Hardening.Observability;
 

@@ -1,5 +1,4 @@
 using Hardening.Observability;
-using Hardening.Observability.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

@@ -1,6 +1,4 @@
 using Hardening.Observability;
-using Hardening.Observability.Diagnostics;
-using Hardening.Observability.Health;
 using Hardening.Shared;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;

@@ -1,12 +1,10 @@
 using System.Text.Json;
-using Hardening.Observability.Alerts;
-using Hardening.Observability.Health;
-using Hardening.Observability.Prometheus;
+using Hardening.Observability;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
-namespace Hardening.Observability.Diagnostics;
+namespace Hardening.Observability;
 
 /// <summary>
 /// The one-page diagnosis: readiness, the current value of every exported metric, recent percentiles of every

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace Hardening.Observability.Diagnostics;
+namespace Hardening.Observability;
 
 /// <summary>Samples the alert signals every <see cref="DiagnosticsOptions.SampleInterval"/> so that windowed rules can be evaluated in-process.</summary>
 internal sealed class DiagnosticsSampler(DiagnosisPage page, IOptions<HardeningObservabilityOptions> options, TimeProvider time) : BackgroundService

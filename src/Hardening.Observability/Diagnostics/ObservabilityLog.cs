@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Hardening.Observability.Diagnostics;
+namespace Hardening.Observability;
 
 /// <summary>Security-relevant log events of this package (stable EventIds).</summary>
 internal static partial class ObservabilityLog

@@ -1,7 +1,6 @@
-using Hardening.Observability.Alerts;
-using Hardening.Observability.Prometheus;
+using Hardening.Observability;
 
-namespace Hardening.Observability.Diagnostics;
+namespace Hardening.Observability;
 
 /// <summary>
 /// Periodic samples of the signals the alert rules read, so that rates over 5 minutes to 3 days can be evaluated

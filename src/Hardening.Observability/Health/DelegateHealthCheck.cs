@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Hardening.Observability.Health;
+namespace Hardening.Observability;
 
 /// <summary>A readiness check from a delegate (the hooks for the Rls linter and the SSE backplane).</summary>
 internal sealed class DelegateHealthCheck(IServiceProvider services, Func<IServiceProvider, CancellationToken, Task<HealthCheckResult>> check) : IHealthCheck

@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
-using Hardening.Observability.Health;
+using Hardening.Observability;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Hardening.Observability.Health;
+namespace Hardening.Observability;
 
 /// <summary>
 /// The last result of every readiness check, exported as the gauge <c>hardening.health.check.status</c>

@@ -1,10 +1,9 @@
-using Hardening.Observability.Alerts;
-using Hardening.Observability.Prometheus;
+using Hardening.Observability;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Hardening.Observability.Health;
+namespace Hardening.Observability;
 
 /// <summary>
 /// <c>SELECT 1</c> through the app's singleton <see cref="NpgsqlDataSource"/>: the check borrows a pooled connection

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-namespace Hardening.Observability.Health;
+namespace Hardening.Observability;
 
 /// <summary>
 /// <c>PING</c> on every primary of the app's <see cref="IConnectionMultiplexer"/>, and the settings that decide whether

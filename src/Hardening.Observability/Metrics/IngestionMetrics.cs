@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace Hardening.Observability.Metrics;
+namespace Hardening.Observability;
 
 /// <summary>The ingestion preset's instruments (meter <see cref="HardeningMeters.Ingestion"/>).</summary>
 internal sealed class IngestionMetrics

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace Hardening.Observability.Metrics;
+namespace Hardening.Observability;
 
 /// <summary>The security preset's instruments (meter <see cref="HardeningMeters.Security"/>).</summary>
 internal sealed class SecurityMetrics

@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Hardening.Observability.Metrics;
+using Hardening.Observability;
 
 namespace Hardening.Observability;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
-namespace Hardening.Observability.Metrics;
+namespace Hardening.Observability;
 
 /// <summary>The per-tenant usage preset's instruments (meter <see cref="HardeningMeters.Tenancy"/>).</summary>
 internal sealed class TenantUsageMetrics

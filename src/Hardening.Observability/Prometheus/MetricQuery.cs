@@ -1,6 +1,6 @@
-using Hardening.Observability.Alerts;
+using Hardening.Observability;
 
-namespace Hardening.Observability.Prometheus;
+namespace Hardening.Observability;
 
 /// <summary>Reads current values from the exporter's aggregates, addressed by Prometheus names (what the rules use).</summary>
 internal sealed class MetricQuery(PrometheusExporter exporter)

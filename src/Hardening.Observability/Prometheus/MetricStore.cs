@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
 
-namespace Hardening.Observability.Prometheus;
+namespace Hardening.Observability;
 
 /// <summary>How a metric family is exposed.</summary>
 internal enum MetricKind

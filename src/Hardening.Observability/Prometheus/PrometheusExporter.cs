@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.IO.Pipelines;
-using Hardening.Observability.Prometheus;
+using Hardening.Observability;
 
 namespace Hardening.Observability;
 

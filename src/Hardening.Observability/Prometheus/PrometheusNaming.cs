@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Hardening.Observability.Prometheus;
+namespace Hardening.Observability;
 
 /// <summary>Maps OpenTelemetry instrument names, units and tag names to Prometheus names (OTel's compatibility spec).</summary>
 internal static class PrometheusNaming

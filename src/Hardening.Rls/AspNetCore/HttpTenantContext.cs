@@ -1,9 +1,9 @@
 using System.Security.Claims;
-using Hardening.Rls.Context;
+using Hardening.Rls;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
-namespace Hardening.Rls.AspNetCore;
+namespace Hardening.Rls;
 
 /// <summary>The tenant of the current request, read from the authenticated user's claims (never from headers).</summary>
 internal sealed class HttpTenantContext(IHttpContextAccessor accessor, IOptions<RlsOptions> options) : ITenantContext

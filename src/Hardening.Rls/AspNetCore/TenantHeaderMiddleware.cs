@@ -1,10 +1,9 @@
-using Hardening.Rls.Context;
-using Hardening.Rls.Diagnostics;
+using Hardening.Rls;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Hardening.Rls.AspNetCore;
+namespace Hardening.Rls;
 
 /// <summary>Refuses (403) an authenticated request whose client-supplied tenant header disagrees with its tenant claim, and turns tenant-scoped work without a tenant into 403.</summary>
 internal sealed class TenantHeaderMiddleware(RequestDelegate next, IOptions<RlsOptions> options, RlsMetrics metrics, ILogger<TenantHeaderMiddleware> logger)

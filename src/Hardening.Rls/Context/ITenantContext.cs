@@ -1,4 +1,4 @@
-namespace Hardening.Rls.Context;
+namespace Hardening.Rls;
 
 /// <summary>The tenant (and optionally the user and roles) that a unit of database work runs for.</summary>
 /// <remarks>

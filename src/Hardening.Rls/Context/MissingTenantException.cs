@@ -1,4 +1,4 @@
-namespace Hardening.Rls.Context;
+namespace Hardening.Rls;
 
 /// <summary>Thrown when tenant-scoped database work is attempted without a tenant: the package fails closed.</summary>
 public sealed class MissingTenantException : InvalidOperationException

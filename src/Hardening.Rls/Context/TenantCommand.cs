@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Hardening.Rls.Context;
+namespace Hardening.Rls;
 
 /// <summary>
 /// A command for one <see cref="TenantSession"/>: its text and parameters, and nothing to execute it with. Run it with

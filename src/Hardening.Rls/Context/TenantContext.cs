@@ -1,4 +1,4 @@
-namespace Hardening.Rls.Context;
+namespace Hardening.Rls;
 
 /// <summary>An explicit tenant context, for background jobs and tests (web requests use the claim-based one).</summary>
 /// <example>

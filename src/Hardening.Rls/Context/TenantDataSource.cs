@@ -1,10 +1,10 @@
-using Hardening.Rls.Diagnostics;
+using Hardening.Rls;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Hardening.Rls.Context;
+namespace Hardening.Rls;
 
 /// <summary>
 /// Runs database work for one tenant over the application's <see cref="NpgsqlDataSource"/>. The tenant, user and

@@ -1,4 +1,4 @@
-namespace Hardening.Rls.Context;
+namespace Hardening.Rls;
 
 /// <summary>Options of <see cref="TenantDataSource"/>: which PostgreSQL settings carry the context, and value limits.</summary>
 public sealed class TenantDataSourceOptions

@@ -1,7 +1,7 @@
 using System.Data;
 using Npgsql;
 
-namespace Hardening.Rls.Context;
+namespace Hardening.Rls;
 
 /// <summary>
 /// One tenant's use of a pooled connection. Outside a transaction every command carries the context in its own

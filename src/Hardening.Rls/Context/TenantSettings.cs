@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Hardening.Rls.Context;
+namespace Hardening.Rls;
 
 /// <summary>Validation of setting names and context values, with messages that say what is wrong.</summary>
 internal static class TenantSettings

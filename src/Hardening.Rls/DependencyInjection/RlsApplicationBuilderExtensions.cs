@@ -1,4 +1,4 @@
-using Hardening.Rls.AspNetCore;
+using Hardening.Rls;
 
 namespace Microsoft.AspNetCore.Builder;
 

@@ -1,6 +1,5 @@
 using System.Security.Claims;
-using Hardening.Rls.Context;
-using Hardening.Rls.Linting;
+using Hardening.Rls;
 
 namespace Hardening.Rls;
 

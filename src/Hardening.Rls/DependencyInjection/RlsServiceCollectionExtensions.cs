@@ -1,9 +1,4 @@
 using Hardening.Rls;
-using Hardening.Rls.AspNetCore;
-using Hardening.Rls.Context;
-using Hardening.Rls.Diagnostics;
-using Hardening.Rls.Linting;
-using Hardening.Rls.Migrations;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

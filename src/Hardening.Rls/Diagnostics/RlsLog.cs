@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Hardening.Rls.Diagnostics;
+namespace Hardening.Rls;
 
 /// <summary>Structured logs with stable event ids (security events are 61xx).</summary>
 internal static partial class RlsLog

@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
-using Hardening.Rls.Linting;
+using Hardening.Rls;
 
-namespace Hardening.Rls.Diagnostics;
+namespace Hardening.Rls;
 
 /// <summary>The instruments of this package, created once from <see cref="IMeterFactory"/>.</summary>
 internal sealed class RlsMetrics

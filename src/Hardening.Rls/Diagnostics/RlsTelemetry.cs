@@ -1,4 +1,4 @@
-namespace Hardening.Rls.Diagnostics;
+namespace Hardening.Rls;
 
 /// <summary>Names under which Hardening.Rls publishes its metrics.</summary>
 /// <remarks>

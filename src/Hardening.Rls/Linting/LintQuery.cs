@@ -1,4 +1,4 @@
-namespace Hardening.Rls.Linting;
+namespace Hardening.Rls;
 
 /// <summary>The catalog query behind every rule: one round trip, one row per finding (rule, object, detail, remediation).</summary>
 /// <remarks>Parameters: $1 application role (null = current_user), $2 tenant column, $3 schemas (null = all non-system), $4 context setting names.</remarks>

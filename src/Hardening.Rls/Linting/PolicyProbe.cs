@@ -2,7 +2,7 @@ using System.Globalization;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Hardening.Rls.Linting;
+namespace Hardening.Rls;
 
 /// <summary>
 /// Judges policies by what they admit, not by their text: inside a savepoint (or a transaction) that is rolled back,

@@ -1,4 +1,4 @@
-namespace Hardening.Rls.Linting;
+namespace Hardening.Rls;
 
 /// <summary>How serious a finding is.</summary>
 public enum RlsFindingLevel

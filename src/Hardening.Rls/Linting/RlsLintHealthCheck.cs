@@ -1,9 +1,8 @@
-using Hardening.Rls.Context;
-using Hardening.Rls.Diagnostics;
+using Hardening.Rls;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 
-namespace Hardening.Rls.Linting;
+namespace Hardening.Rls;
 
 /// <summary>Readiness: unhealthy on error findings or when the lint cannot run (fail closed), degraded on warnings.</summary>
 internal sealed class RlsLintHealthCheck(RlsLinter linter, TenantDataSource tenantDataSource, ILogger<RlsLintHealthCheck> logger) : IHealthCheck

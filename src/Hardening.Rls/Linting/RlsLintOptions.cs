@@ -1,4 +1,4 @@
-namespace Hardening.Rls.Linting;
+namespace Hardening.Rls;
 
 /// <summary>What <see cref="RlsLinter"/> checks.</summary>
 public sealed class RlsLintOptions

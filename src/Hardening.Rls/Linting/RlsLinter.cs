@@ -1,15 +1,13 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Hardening.Rls.Context;
-using Hardening.Rls.Diagnostics;
-using Hardening.Rls.Migrations;
+using Hardening.Rls;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Hardening.Rls.Linting;
+namespace Hardening.Rls;
 
 /// <summary>
 /// Connects to a live database and reports how its row-level security can leak: tables without RLS or FORCE,

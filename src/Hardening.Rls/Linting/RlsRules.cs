@@ -1,4 +1,4 @@
-namespace Hardening.Rls.Linting;
+namespace Hardening.Rls;
 
 /// <summary>The names of the lint rules (the <see cref="RlsFinding.Rule"/> values).</summary>
 public static class RlsRules

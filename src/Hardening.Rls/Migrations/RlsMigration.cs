@@ -1,4 +1,4 @@
-namespace Hardening.Rls.Migrations;
+namespace Hardening.Rls;
 
 /// <summary>Generated, idempotent migration SQL: run <see cref="Up"/> (or <see cref="Down"/>) as the schema owner or a superuser, as one command so it is atomic.</summary>
 /// <param name="Up">Applies row-level security; running it again changes nothing.</param>

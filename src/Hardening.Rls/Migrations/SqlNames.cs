@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Hardening.Rls.Migrations;
+namespace Hardening.Rls;
 
 /// <summary>Identifier checks for generated SQL: only plain lower-case identifiers are accepted, so nothing needs quoting.</summary>
 internal static class SqlNames
@@ -22,7 +22,7 @@ internal static class SqlNames
         if (!ok)
         {
             throw new ArgumentException(
-                $"The {role} name '{Context.TenantSettings.Printable(name)}' is not a plain PostgreSQL identifier; use 1-63 lower-case letters, digits and '_', not starting with a digit (the generator emits names unquoted).",
+                $"The {role} name '{TenantSettings.Printable(name)}' is not a plain PostgreSQL identifier; use 1-63 lower-case letters, digits and '_', not starting with a digit (the generator emits names unquoted).",
                 paramName);
         }
 

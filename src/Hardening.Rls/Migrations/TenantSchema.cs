@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Hardening.Rls.Migrations;
+namespace Hardening.Rls;
 
 /// <summary>
 /// A declarative model of the tenant tables of one schema, from which <see cref="GenerateMigration"/> produces
@@ -97,7 +97,7 @@ public sealed class TenantSchema
         var col = SqlNames.Check(TenantColumn, "tenant column", nameof(TenantColumn));
         var helper = SqlNames.Check(HelperFunction, "helper function", nameof(HelperFunction));
         var policy = SqlNames.Check(PolicyName, "policy", nameof(PolicyName));
-        Context.TenantSettings.ValidateName(TenantSetting, "tenant", nameof(TenantSetting));
+        TenantSettings.ValidateName(TenantSetting, "tenant", nameof(TenantSetting));
         if (!TenantTypes.Contains(TenantType))
         {
             throw new ArgumentException($"Tenant type '{TenantType}' is not supported; use one of {string.Join(", ", TenantTypes)}.", nameof(TenantType));

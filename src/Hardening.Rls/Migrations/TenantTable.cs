@@ -1,4 +1,4 @@
-namespace Hardening.Rls.Migrations;
+namespace Hardening.Rls;
 
 /// <summary>A tenant table in a <see cref="TenantSchema"/>: its tenant-scoped unique keys, references and partitions.</summary>
 public sealed class TenantTable

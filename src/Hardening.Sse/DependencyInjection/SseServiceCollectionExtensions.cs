@@ -1,6 +1,5 @@
 using Hardening.Sse;
 using Hardening.Shared;
-using Hardening.Sse.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

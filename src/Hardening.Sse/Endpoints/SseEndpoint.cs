@@ -1,5 +1,5 @@
 using System.Buffers;
-using Hardening.Sse.Storage;
+using Hardening.Sse;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Hosting;

@@ -1,5 +1,4 @@
 using Hardening.Sse;
-using Hardening.Sse.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;

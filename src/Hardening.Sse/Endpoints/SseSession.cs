@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Threading.Channels;
-using Hardening.Sse.Storage;
+using Hardening.Sse;
 using Microsoft.Extensions.Logging;
 
 namespace Hardening.Sse;

@@ -1,4 +1,4 @@
-using Hardening.Sse.Storage;
+using Hardening.Sse;
 using Microsoft.Extensions.Options;
 
 namespace Hardening.Sse;

@@ -1,4 +1,4 @@
-namespace Hardening.Sse.Storage;
+namespace Hardening.Sse;
 
 /// <summary>
 /// Where events live: assigns sequence numbers, keeps the replay log and notifies live listeners.

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 
-namespace Hardening.Sse.Storage;
+namespace Hardening.Sse;
 
 /// <summary>
 /// One-instance store: per-stream lock, a contiguous log trimmed by count and age, listeners called inside the lock

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-namespace Hardening.Sse.Storage;
+namespace Hardening.Sse;
 
 /// <summary>
 /// Many-instance store on the app's <see cref="IConnectionMultiplexer"/>. Per stream: a hash <c>{prefix}{stream}:meta</c>

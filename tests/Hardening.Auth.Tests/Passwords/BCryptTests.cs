@@ -1,7 +1,7 @@
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
-using Hardening.Auth.Passwords;
+using Hardening.Auth;
 
 namespace Hardening.Auth.Tests.Passwords;
 

@@ -3,8 +3,8 @@ using FsCheck.Fluent;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using HardeningHasher = Hardening.Auth.Passwords.PasswordHasher;
-using HardeningOptions = Hardening.Auth.Passwords.PasswordHasherOptions;
+using HardeningHasher = Hardening.Auth.PasswordHasher;
+using HardeningOptions = Hardening.Auth.PasswordHasherOptions;
 using IdentityOptions = Microsoft.AspNetCore.Identity.PasswordHasherOptions;
 
 namespace Hardening.Auth.Tests.Passwords;

@@ -3,8 +3,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using PasswordHasher = Hardening.Auth.Passwords.PasswordHasher;
-using PasswordHasherOptions = Hardening.Auth.Passwords.PasswordHasherOptions;
+using PasswordHasher = Hardening.Auth.PasswordHasher;
+using PasswordHasherOptions = Hardening.Auth.PasswordHasherOptions;
 
 namespace Hardening.Auth.Tests.Passwords;
 

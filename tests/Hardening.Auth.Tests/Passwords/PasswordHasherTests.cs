@@ -2,11 +2,11 @@ using System.Text;
 using System.Text.RegularExpressions;
 using FsCheck;
 using FsCheck.Fluent;
-using Hardening.Auth.Passwords;
+using Hardening.Auth;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Logging;
-using PasswordHasher = Hardening.Auth.Passwords.PasswordHasher;
-using PasswordHasherOptions = Hardening.Auth.Passwords.PasswordHasherOptions;
+using PasswordHasher = Hardening.Auth.PasswordHasher;
+using PasswordHasherOptions = Hardening.Auth.PasswordHasherOptions;
 
 namespace Hardening.Auth.Tests.Passwords;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using Hardening.Auth.RateLimiting;
+using Hardening.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

@@ -1,7 +1,7 @@
 using System.Net;
 using FsCheck;
 using FsCheck.Fluent;
-using Hardening.Auth.Throttling;
+using Hardening.Auth;
 
 namespace Hardening.Auth.Tests.Throttling;
 

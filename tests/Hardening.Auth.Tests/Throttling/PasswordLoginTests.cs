@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
-using Hardening.Auth.Passwords;
-using Hardening.Auth.Throttling;
+using Hardening.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Hardening.Auth.Diagnostics;
+using Hardening.Auth;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 

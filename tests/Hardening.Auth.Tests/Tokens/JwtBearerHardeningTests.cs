@@ -1,7 +1,6 @@
 using System.Net;
 using System.Security.Claims;
-using Hardening.Auth.Diagnostics;
-using Hardening.Auth.Tokens;
+using Hardening.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

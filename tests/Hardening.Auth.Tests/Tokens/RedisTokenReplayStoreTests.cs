@@ -2,7 +2,7 @@ using System.Diagnostics;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Hardening.Auth.Tokens;
+using Hardening.Auth;
 using StackExchange.Redis;
 
 namespace Hardening.Auth.Tests.Tokens;

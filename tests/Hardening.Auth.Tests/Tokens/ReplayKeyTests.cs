@@ -1,6 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
-using Hardening.Auth.Tokens;
+using Hardening.Auth;
 
 namespace Hardening.Auth.Tests.Tokens;
 

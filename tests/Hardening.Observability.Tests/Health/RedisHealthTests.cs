@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Hardening.Observability.Health;
+using Hardening.Observability;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;

@@ -1,4 +1,4 @@
-using Hardening.Observability.Prometheus;
+using Hardening.Observability;
 
 namespace Hardening.Observability.Tests.Prometheus;
 

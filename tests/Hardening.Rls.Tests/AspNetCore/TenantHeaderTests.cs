@@ -1,7 +1,6 @@
 using System.Net;
 using System.Security.Claims;
-using Hardening.Rls.Context;
-using Hardening.Rls.Diagnostics;
+using Hardening.Rls;
 using Hardening.Rls.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

@@ -1,7 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
-using Hardening.Rls.Context;
-using Hardening.Rls.Linting;
+using Hardening.Rls;
 using Hardening.Rls.Tests.Infrastructure;
 using Npgsql;
 using NpgsqlTypes;

@@ -1,7 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Hardening.Rls.Linting;
+using Hardening.Rls;
 using Hardening.Rls.Tests.Infrastructure;
 using Npgsql;
 

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Hardening.Rls.Context;
+using Hardening.Rls;
 using Hardening.Rls.Tests.Infrastructure;
 using Npgsql;
 

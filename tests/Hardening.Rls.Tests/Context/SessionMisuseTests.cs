@@ -4,7 +4,7 @@ using System.Reflection;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Hardening.Rls.Context;
+using Hardening.Rls;
 using Hardening.Rls.Tests.Infrastructure;
 using Npgsql;
 

@@ -1,4 +1,4 @@
-using Hardening.Rls.Context;
+using Hardening.Rls;
 using Hardening.Rls.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 using Npgsql;

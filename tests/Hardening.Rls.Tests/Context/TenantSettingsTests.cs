@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using FsCheck;
 using FsCheck.Fluent;
-using Hardening.Rls.Context;
+using Hardening.Rls;
 using Npgsql;
 
 namespace Hardening.Rls.Tests.Context;

@@ -1,4 +1,4 @@
-using Hardening.Rls.Migrations;
+using Hardening.Rls;
 using Npgsql;
 
 namespace Hardening.Rls.Tests.Infrastructure;

@@ -1,5 +1,4 @@
-using Hardening.Rls.Diagnostics;
-using Hardening.Rls.Linting;
+using Hardening.Rls;
 using Hardening.Rls.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;

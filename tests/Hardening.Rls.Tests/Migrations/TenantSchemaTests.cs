@@ -1,5 +1,4 @@
-using Hardening.Rls.Linting;
-using Hardening.Rls.Migrations;
+using Hardening.Rls;
 using Hardening.Rls.Tests.Infrastructure;
 
 namespace Hardening.Rls.Tests.Migrations;

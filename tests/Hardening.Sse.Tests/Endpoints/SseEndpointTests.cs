@@ -278,7 +278,7 @@ public sealed class SseEndpointTests
     {
         await using var host = await SseTestHost.StartAsync(o => o.SubscriberQueueCapacity = 4, kestrel: false);
         var session = new Hardening.Sse.SseSession(
-            host.App.Services.GetRequiredService<Hardening.Sse.Storage.ISseStore>(), "slow",
+            host.App.Services.GetRequiredService<Hardening.Sse.ISseStore>(), "slow",
             host.App.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SseOptions>>().Value,
             host.App.Services.GetRequiredService<SseMetrics>(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         using var metrics = new MetricRecorder(SseInstruments.MeterName, host.App.Services.GetRequiredService<SseMetrics>().Meter);

@@ -1,6 +1,6 @@
 using System.IO.Pipelines;
 using System.Net.ServerSentEvents;
-using Hardening.Sse.Storage;
+using Hardening.Sse;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Hardening.Sse.Storage;
+using Hardening.Sse;
 using Hardening.Sse.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
