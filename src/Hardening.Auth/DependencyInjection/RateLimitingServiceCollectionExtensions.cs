@@ -66,7 +66,11 @@ public static class RedisRateLimiterOptionsExtensions
             RedisGcraPolicy.Current.Value = context;
             return string.IsNullOrEmpty(partition)
                 ? RateLimitPartition.Get("", static _ => (RateLimiter)NoPartitionLimiter.Instance)
-                : RateLimitPartition.Get(partition, p => new RedisGcraRateLimiter(policy, policy.KeyOf(p)));
+                : RateLimitPartition.Get(partition, p =>
+                {
+                    var (keys, args) = policy.Limits(p, context.Connection.RemoteIpAddress);
+                    return new RedisGcraRateLimiter(policy, keys, args);
+                });
         });
         return options;
     }

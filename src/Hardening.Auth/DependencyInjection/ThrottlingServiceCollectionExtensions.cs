@@ -40,6 +40,7 @@ public static class ThrottlingServiceCollectionExtensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.KeyPrefix) && o.KeyPrefix.AsSpan().IndexOfAny("{} \r\n") < 0, "LoginThrottleOptions.KeyPrefix must be non-empty without spaces or braces (the Redis store adds its own hash tag), e.g. 'hardening:login:'.")
             .Validate(o => o.MaxInMemoryEntries >= 3, "LoginThrottleOptions.MaxInMemoryEntries must be at least 3.")
             .Validate(o => o.StoreTimeout > TimeSpan.Zero && o.StoreTimeout <= TimeSpan.FromMinutes(1), "LoginThrottleOptions.StoreTimeout must be more than 0 and at most 1 minute (default 2 seconds).")
+            .Validate(o => o.NetworkProblem() is null, "LoginThrottleOptions.Ipv6NetworkLimits or MissingClientAddress is invalid: prefix lengths 16-63, each limit with Threshold >= 0 and, when on, Window > 0 and 0 < Lockout <= MaxLockout; MissingClientAddress Refuse or AccountOnly.")
             .Validate(o => o.UseRedis || o.RedisServiceKey is null, "LoginThrottleOptions.RedisServiceKey applies to the Redis store only; set UseRedis = true.")
             .ValidateOnStart();
 

@@ -72,6 +72,10 @@ internal static partial class AuthLog
         Message = "Login throttle store {Store} failed and FailOpen is set: the attempt was ALLOWED without throttling.")]
     public static partial void ThrottleStoreUnavailableFailOpen(ILogger logger, string store, Exception? exception);
 
+    [LoggerMessage(EventId = 4117, EventName = "LoginWithoutClientAddress", Level = LogLevel.Warning,
+        Message = "Login attempt for account {AccountHash} has no client address and was refused (LoginThrottleOptions.MissingClientAddress = Refuse). Behind a proxy, process its forwarded headers so that HttpContext.Connection.RemoteIpAddress is the client's.")]
+    public static partial void LoginWithoutClientAddress(ILogger logger, string accountHash);
+
     [LoggerMessage(EventId = 4121, EventName = "RateLimitStoreUnavailable", Level = LogLevel.Error,
         Message = "Redis rate limiter could not reach Redis; the request was {Outcome}.")]
     public static partial void RateLimitStoreUnavailable(ILogger logger, string outcome, Exception? exception);

@@ -34,7 +34,10 @@ public sealed class LoginThrottle
     /// password verification, and counts it if so.
     /// </summary>
     /// <param name="account">The account name as typed (it is trimmed and case-folded; it need not exist).</param>
-    /// <param name="clientIp">The client's address (null counts under one shared "unknown" IP).</param>
+    /// <param name="clientIp">
+    /// The client's address (behind a proxy: the forwarded client address, see the README). Null is refused unless
+    /// <see cref="LoginThrottleOptions.MissingClientAddress"/> says otherwise.
+    /// </param>
     /// <param name="cancellationToken">Cancels the store call.</param>
     /// <returns>Allowed, or refused with the limit and a Retry-After.</returns>
     /// <example>
@@ -50,14 +53,15 @@ public sealed class LoginThrottle
     public async ValueTask<LoginThrottleDecision> AcquireAsync(string account, IPAddress? clientIp, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
-        var network = ThrottleKeys.Network(clientIp);
-        ThrottleRule[] rules =
-        [
-            ThrottleRule.For(ThrottleKeys.AccountAndIp(_options.KeyPrefix, account, network), _options.AccountAndIp),
-            ThrottleRule.For(ThrottleKeys.Account(_options.KeyPrefix, account), _options.Account),
-            ThrottleRule.For(ThrottleKeys.Ip(_options.KeyPrefix, network), _options.Ip),
-        ];
+        if (clientIp is null && _options.MissingClientAddress == LoginThrottleMissingAddress.Refuse)
+        {
+            _metrics.LoginThrottled(ScopeNames(LoginThrottleScope.ClientAddressMissing));
+            AuthLog.LoginWithoutClientAddress(_logger, Fingerprint.Of(ThrottleKeys.NormalizeAccount(account)));
+            return new LoginThrottleDecision(false, TimeSpan.Zero, LoginThrottleScope.ClientAddressMissing);
+        }
 
+        var network = ThrottleKeys.Network(clientIp);
+        var (rules, scopes) = Rules(account, clientIp, network);
         ThrottleOutcome outcome;
         try
         {
@@ -83,13 +87,13 @@ public sealed class LoginThrottle
         {
             if (outcome.LockMask != 0)
             {
-                AuthLog.LoginLockout(_logger, ScopeNames((LoginThrottleScope)(BitIndex(outcome.LockMask) + 1)), Fingerprint.Of(ThrottleKeys.NormalizeAccount(account)), network, (long)Math.Ceiling(outcome.LockMs / 1000.0));
+                AuthLog.LoginLockout(_logger, ScopeNames(scopes[BitIndex(outcome.LockMask)]), Fingerprint.Of(ThrottleKeys.NormalizeAccount(account)), network, (long)Math.Ceiling(outcome.LockMs / 1000.0));
             }
 
             return new LoginThrottleDecision(true, TimeSpan.Zero, LoginThrottleScope.None);
         }
 
-        var scope = (LoginThrottleScope)(outcome.ScopeIndex + 1);
+        var scope = scopes[outcome.ScopeIndex];
         var decision = new LoginThrottleDecision(false, TimeSpan.FromMilliseconds(outcome.RetryAfterMs), scope);
         _metrics.LoginThrottled(ScopeNames(scope));
         AuthLog.LoginThrottled(_logger, ScopeNames(scope), Fingerprint.Of(ThrottleKeys.NormalizeAccount(account)), network, decision.RetryAfterSeconds);
@@ -107,10 +111,12 @@ public sealed class LoginThrottle
     public async ValueTask ResetAsync(string account, IPAddress? clientIp, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
-        var network = ThrottleKeys.Network(clientIp);
+        string[] keys = clientIp is null
+            ? [ThrottleKeys.Account(_options.KeyPrefix, account)]
+            : [ThrottleKeys.AccountAndIp(_options.KeyPrefix, account, ThrottleKeys.Network(clientIp)), ThrottleKeys.Account(_options.KeyPrefix, account)];
         try
         {
-            await _store.ResetAsync([ThrottleKeys.AccountAndIp(_options.KeyPrefix, account, network), ThrottleKeys.Account(_options.KeyPrefix, account)], cancellationToken).ConfigureAwait(false);
+            await _store.ResetAsync(keys, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -119,12 +125,49 @@ public sealed class LoginThrottle
         }
     }
 
+    /// <summary>
+    /// The rules of one attempt, in tie-break order: pair, account, IP (/64), then the IPv6 networks from the longest
+    /// prefix to the shortest; without an address (AccountOnly) the account rule alone.
+    /// </summary>
+    private (ThrottleRule[] Rules, LoginThrottleScope[] Scopes) Rules(string account, IPAddress? clientIp, string network)
+    {
+        var prefix = _options.KeyPrefix;
+        if (clientIp is null)
+        {
+            return ([ThrottleRule.For(ThrottleKeys.Account(prefix, account), _options.Account)], [LoginThrottleScope.Account]);
+        }
+
+        var v6 = ThrottleKeys.IsIPv6(clientIp);
+        var extra = v6 ? _options.Ipv6NetworkLimits.Count : 0;
+        var rules = new ThrottleRule[3 + extra];
+        var scopes = new LoginThrottleScope[3 + extra];
+        rules[0] = ThrottleRule.For(ThrottleKeys.AccountAndIp(prefix, account, network), _options.AccountAndIp);
+        scopes[0] = LoginThrottleScope.AccountAndIp;
+        rules[1] = ThrottleRule.For(ThrottleKeys.Account(prefix, account), _options.Account);
+        scopes[1] = LoginThrottleScope.Account;
+        rules[2] = ThrottleRule.For(ThrottleKeys.Ip(prefix, network), _options.Ip);
+        scopes[2] = LoginThrottleScope.Ip;
+        if (v6)
+        {
+            var i = 3;
+            foreach (var (length, limit) in _options.Ipv6NetworkLimits.OrderByDescending(p => p.Key))
+            {
+                rules[i] = ThrottleRule.For(ThrottleKeys.Ip(prefix, ThrottleKeys.Network(clientIp, length)), limit);
+                scopes[i++] = LoginThrottleScope.Ipv6Network;
+            }
+        }
+
+        return (rules, scopes);
+    }
+
     internal static string ScopeNames(LoginThrottleScope scope) => scope switch
     {
         LoginThrottleScope.AccountAndIp => "account_ip",
         LoginThrottleScope.Account => "account",
         LoginThrottleScope.Ip => "ip",
         LoginThrottleScope.StoreUnavailable => "store_unavailable",
+        LoginThrottleScope.Ipv6Network => "ipv6_network",
+        LoginThrottleScope.ClientAddressMissing => "client_address_missing",
         _ => "none",
     };
 

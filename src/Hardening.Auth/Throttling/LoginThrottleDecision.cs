@@ -17,6 +17,12 @@ public enum LoginThrottleScope
 
     /// <summary>The throttle's store could not be reached (fail closed).</summary>
     StoreUnavailable = 4,
+
+    /// <summary>A coarser IPv6 network limit (<see cref="LoginThrottleOptions.Ipv6NetworkLimits"/>).</summary>
+    Ipv6Network = 5,
+
+    /// <summary>The attempt had no client address (<see cref="LoginThrottleOptions.MissingClientAddress"/>).</summary>
+    ClientAddressMissing = 6,
 }
 
 /// <summary>The answer of <see cref="LoginThrottle.AcquireAsync"/>.</summary>

@@ -23,6 +23,16 @@ public sealed class LoginThrottleLimit
     public TimeSpan MaxLockout { get; set; } = TimeSpan.FromHours(1);
 }
 
+/// <summary>What <see cref="LoginThrottle"/> does with an attempt that has no client address.</summary>
+public enum LoginThrottleMissingAddress
+{
+    /// <summary>Refuse it (the default): the app must pass the client's address.</summary>
+    Refuse = 0,
+
+    /// <summary>Count it against the per-account limit only (no per-IP or per-network limit applies).</summary>
+    AccountOnly = 1,
+}
+
 /// <summary>Options of <see cref="LoginThrottle"/>.</summary>
 public sealed class LoginThrottleOptions
 {
@@ -35,8 +45,34 @@ public sealed class LoginThrottleOptions
     /// </summary>
     public LoginThrottleLimit Account { get; set; } = new() { Threshold = 20, MaxLockout = TimeSpan.FromMinutes(15) };
 
-    /// <summary>Limit per client IP across accounts: password spraying. Default 100 per 15 min, lockout 1 min doubling to 1 h. IPv6 clients count per /64.</summary>
+    /// <summary>
+    /// Limit per client IP across accounts: password spraying. Default 100 per 15 min, lockout 1 min doubling to 1 h.
+    /// IPv6 clients count per /64 (one subscriber usually holds a whole /64); an IPv4-mapped IPv6 address
+    /// (<c>::ffff:192.0.2.1</c>) counts as its IPv4 address.
+    /// </summary>
     public LoginThrottleLimit Ip { get; set; } = new() { Threshold = 100 };
+
+    /// <summary>
+    /// Coarser IPv6 limits, keyed by prefix length (16-63): each counts every attempt from any address in that prefix,
+    /// with its own budget, so a client holding a /56 or /48 (what ISPs and clouds hand out) cannot spread its guesses
+    /// over thousands of /64 buckets. Default: /56 at 300 and /48 at 1,000 per 15 min, lockout 1 min doubling to 1 h.
+    /// Remove an entry to turn that prefix off; keep the budgets looser than <see cref="Ip"/>, since every user of the
+    /// network shares them. IPv4 clients are not affected.
+    /// </summary>
+    /// <example><code>o.Ipv6NetworkLimits[48] = new() { Threshold = 2_000 };</code></example>
+    public IDictionary<int, LoginThrottleLimit> Ipv6NetworkLimits { get; set; } = new SortedDictionary<int, LoginThrottleLimit>
+    {
+        [56] = new() { Threshold = 300 },
+        [48] = new() { Threshold = 1_000 },
+    };
+
+    /// <summary>
+    /// What an attempt without a client address (a null <c>clientIp</c>, e.g. behind a proxy whose forwarded headers
+    /// are not processed) gets. Default <see cref="LoginThrottleMissingAddress.Refuse"/>: refused with
+    /// <see cref="LoginThrottleScope.ClientAddressMissing"/> and logged, rather than pooled with every other such
+    /// attempt in one shared bucket that one attacker could lock for everyone.
+    /// </summary>
+    public LoginThrottleMissingAddress MissingClientAddress { get; set; } = LoginThrottleMissingAddress.Refuse;
 
     /// <summary>
     /// When true, the counters live in Redis, on the app's own <c>IConnectionMultiplexer</c> resolved from DI, and are
@@ -61,4 +97,29 @@ public sealed class LoginThrottleOptions
 
     /// <summary>When true, an attempt is ALLOWED unthrottled if the store cannot be reached (logged as critical). Default false: refused.</summary>
     public bool FailOpen { get; set; }
+
+    internal string? NetworkProblem()
+    {
+        if (Ipv6NetworkLimits is null)
+        {
+            return "LoginThrottleOptions.Ipv6NetworkLimits must not be null; clear it to turn the IPv6 network limits off.";
+        }
+
+        foreach (var (length, limit) in Ipv6NetworkLimits)
+        {
+            if (length is < 16 or > 63)
+            {
+                return $"LoginThrottleOptions.Ipv6NetworkLimits has prefix length {length}; use 16-63 (the /64 is LoginThrottleOptions.Ip).";
+            }
+
+            if (limit is null || limit.Threshold < 0 || (limit.Threshold > 0 && (limit.Window <= TimeSpan.Zero || limit.Lockout <= TimeSpan.Zero || limit.MaxLockout < limit.Lockout)))
+            {
+                return $"LoginThrottleOptions.Ipv6NetworkLimits[{length}] is invalid; it needs Threshold >= 0 and, when on, Window > 0 and 0 < Lockout <= MaxLockout.";
+            }
+        }
+
+        return Enum.IsDefined(MissingClientAddress)
+            ? null
+            : $"LoginThrottleOptions.MissingClientAddress is {(int)MissingClientAddress}; use Refuse or AccountOnly.";
+    }
 }

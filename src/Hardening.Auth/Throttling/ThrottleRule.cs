@@ -35,29 +35,36 @@ internal static class ThrottleKeys
     /// <summary>Case- and compatibility-folded so that "Alice", "alice " and "ＡＬＩＣＥ" share one counter.</summary>
     public static string NormalizeAccount(string account) => account.Trim().Normalize(NormalizationForm.FormKC).ToUpperInvariant();
 
-    /// <summary>The client's network: IPv4 address, or the /64 of an IPv6 address (one subscriber usually holds a whole /64).</summary>
-    public static string Network(IPAddress? address)
+    /// <summary>
+    /// The client's network: the IPv4 address (an IPv4-mapped IPv6 address counts as its IPv4 address), or the /64 of
+    /// an IPv6 address (one subscriber usually holds a whole /64); "unknown" without an address.
+    /// </summary>
+    public static string Network(IPAddress? address) => address is null ? "unknown" : IsIPv6(address) ? Network(address, 64) : Canonical(address).ToString();
+
+    /// <summary>The IPv6 network of <paramref name="address"/> with the given prefix length, as "2001:db8::/48".</summary>
+    public static string Network(IPAddress address, int prefixLength)
     {
-        if (address is null)
+        Span<byte> bytes = stackalloc byte[16];
+        Canonical(address).TryWriteBytes(bytes, out _);
+        var whole = prefixLength / 8;
+        if (prefixLength % 8 != 0)
         {
-            return "unknown";
+            bytes[whole] &= (byte)(0xFF << (8 - (prefixLength % 8)));
+            whole++;
         }
 
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
-        if (address.AddressFamily == AddressFamily.InterNetworkV6)
-        {
-            Span<byte> bytes = stackalloc byte[16];
-            address.TryWriteBytes(bytes, out _);
-            bytes[8..].Clear();
-            return new IPAddress(bytes).ToString() + "/64";
-        }
-
-        return address.ToString();
+        bytes[whole..].Clear();
+        return string.Concat(new IPAddress(bytes).ToString(), "/", prefixLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
+
+    /// <summary>True for a real IPv6 client (not an IPv4-mapped one).</summary>
+    public static bool IsIPv6(IPAddress address) => Canonical(address).AddressFamily == AddressFamily.InterNetworkV6;
+
+    /// <summary>IPv4-mapped IPv6 as IPv4; the scope id of an IPv6 address dropped (it names our interface, not the client).</summary>
+    private static IPAddress Canonical(IPAddress address) =>
+        address.IsIPv4MappedToIPv6 ? address.MapToIPv4()
+        : address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0 ? new IPAddress(address.GetAddressBytes())
+        : address;
 
     private static string Hash(string? a, string? b)
     {

@@ -130,6 +130,13 @@ public sealed class PasswordLoginTests
             builder.WebHost.UseTestServer();
             builder.Logging.ClearProviders();
             var app = builder.Build();
+
+            // The test server has no connection address; a real one always does (a missing address is refused).
+            app.Use((http, next) =>
+            {
+                http.Connection.RemoteIpAddress = IPAddress.Parse("192.0.2.10");
+                return next(http);
+            });
             app.MapPost("/login", async (LoginForm form, HttpContext http) =>
             {
                 var result = await login.VerifyAsync(form.Account, form.Password, http.Connection.RemoteIpAddress,
