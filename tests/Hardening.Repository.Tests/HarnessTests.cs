@@ -75,14 +75,15 @@ public sealed class HarnessTests
     }
 
     [Fact]
-    public void Metric_recorder_sees_measurements_with_tags()
+    public void Metric_collector_sum_sees_measurements_with_tags()
     {
         using var meter = new System.Diagnostics.Metrics.Meter("Hardening.Testing.Self");
-        using var recorder = new MetricRecorder("Hardening.Testing.Self", meter);
         var counter = meter.CreateCounter<long>("test.count");
+        using var collector = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(counter);
         counter.Add(2, new KeyValuePair<string, object?>("reason", "x"));
         counter.Add(3, new KeyValuePair<string, object?>("reason", "y"));
-        Assert.Equal(5, recorder.Sum("test.count"));
-        Assert.Equal(2, recorder.Sum("test.count", "reason", "x"));
+        Assert.Equal(5, collector.Sum());
+        Assert.Equal(2, collector.Sum("reason", "x"));
+        Assert.Equal(0, collector.Sum("reason", "z"));
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Hardening.Auth;
 
 namespace Hardening.Auth.Tests.Passwords;
@@ -113,19 +114,19 @@ public sealed class BCryptTests
         }
     }
 
-    [Fact]
-    public void Output_equals_libxcrypt_byte_for_byte_for_random_passwords_salts_and_costs()
+    [Property(MaxTest = 200)]
+    public Property Output_equals_libxcrypt_byte_for_byte_for_random_passwords_salts_and_costs()
     {
         var password = Gen.Choose(0, 100).SelectMany(n => Gen.ArrayOf(Gen.Choose(1, 255).Select(b => (byte)b), n));
         var salt = Gen.ArrayOf(Gen.Choose(0, 255).Select(b => (byte)b), BCrypt.SaltSize);
         var cost = Gen.Choose(4, 6);
-        Prop.ForAll(password.ToArbitrary(), salt.ToArbitrary(), cost.ToArbitrary(), (pw, s, c) =>
+        return Prop.ForAll(password.ToArbitrary(), salt.ToArbitrary(), cost.ToArbitrary(), (pw, s, c) =>
         {
             var setting = BCryptFormat.Format(BCryptMinor.B, c, s, new byte[BCrypt.HashSize])[..BCryptFormat.SettingLength];
             var expected = LibXCrypt.Crypt(pw, setting);
             Assert.NotNull(expected);
             Assert.Equal(expected, Crypt(pw, setting));
-        }).Check(PropertyConfig.Create(200));
+        });
     }
 
     [Fact]

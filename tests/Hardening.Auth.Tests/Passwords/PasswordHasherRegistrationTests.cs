@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using PasswordHasher = Hardening.Auth.PasswordHasher;
 using PasswordHasherOptions = Hardening.Auth.PasswordHasherOptions;
@@ -10,11 +11,11 @@ namespace Hardening.Auth.Tests.Passwords;
 
 public sealed class PasswordHasherRegistrationTests
 {
-    private static async Task<(IHost Host, ListLogger<PasswordHasher> Log)> StartAsync(string environment, Action<IServiceCollection> register)
+    private static async Task<(IHost Host, FakeLogCollector Log)> StartAsync(string environment, Action<IServiceCollection> register)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment, DisableDefaults = true });
-        var log = new ListLogger<PasswordHasher>();
-        builder.Logging.ClearProviders().AddProvider(log);
+        var log = new FakeLogCollector();
+        builder.Logging.ClearProviders().AddProvider(new FakeLoggerProvider(log));
         register(builder.Services);
         var host = builder.Build();
         await host.StartAsync();
@@ -27,7 +28,7 @@ public sealed class PasswordHasherRegistrationTests
         var (host, log) = await StartAsync(Environments.Production, s => s.AddHardeningPasswordHasher(o => o.Cost = 4));
         using (host)
         {
-            var warning = Assert.Single(log.Entries, e => e.Id.Id == 1102);
+            var warning = Assert.Single(log.GetSnapshot(), e => e.Id.Id == 1102);
             Assert.Equal(LogLevel.Warning, warning.Level);
             Assert.Contains("Pepper", warning.Message, StringComparison.Ordinal);
             await host.StopAsync();
@@ -42,7 +43,7 @@ public sealed class PasswordHasherRegistrationTests
         var (host, log) = await StartAsync(environment, s => s.AddHardeningPasswordHasher(o => { o.Cost = 4; o.Pepper = pepper; }));
         using (host)
         {
-            Assert.DoesNotContain(log.Entries, e => e.Id.Id == 1102);
+            Assert.DoesNotContain(log.GetSnapshot(), e => e.Id.Id == 1102);
             await host.StopAsync();
         }
     }

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using StackExchange.Redis;
 
 namespace Hardening.Auth.Tests.RateLimiting;
@@ -14,14 +15,14 @@ namespace Hardening.Auth.Tests.RateLimiting;
 /// <summary>The Redis rate-limiting policy through ASP.NET Core's middleware, on one server and on the cluster.</summary>
 public abstract class RedisRateLimiterTests(IRedisTarget redis)
 {
-    protected static async Task<WebApplication> StartAsync(IConnectionMultiplexer multiplexer, int permits, TimeSpan window, string? prefix = null, Tokens.CollectingLoggerProvider? logs = null, Func<HttpContext, string?>? partition = null)
+    protected static async Task<WebApplication> StartAsync(IConnectionMultiplexer multiplexer, int permits, TimeSpan window, string? prefix = null, FakeLogCollector? logs = null, Func<HttpContext, string?>? partition = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
         if (logs is not null)
         {
-            builder.Logging.AddProvider(logs);
+            builder.Logging.AddProvider(new FakeLoggerProvider(logs));
         }
 
         builder.Services.AddSingleton(multiplexer);
@@ -121,7 +122,7 @@ public sealed class RedisRateLimiterOnOneServerTests(RedisFixture redis) : Redis
     {
         await using var server = await RedisServer.StartAsync();
         await using var connection = await TestRedis.ConnectAsync(server.ConnectionString);
-        var logs = new Tokens.CollectingLoggerProvider();
+        var logs = new FakeLogCollector();
         await using var app = await StartAsync(connection, 100, TimeSpan.FromMinutes(1), logs: logs);
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(app, "acme")).StatusCode);
         await server.StopAsync();

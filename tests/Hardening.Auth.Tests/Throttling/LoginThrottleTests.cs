@@ -1,6 +1,7 @@
 using System.Net;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Hardening.Auth;
 
 namespace Hardening.Auth.Tests.Throttling;
@@ -72,24 +73,24 @@ public sealed class LoginThrottleTests
     internal static LoginThrottle Create(Tokens.AuthTestKit kit, LoginThrottleOptions options, ILoginThrottleStore? store = null) =>
         new(store ?? new InMemoryLoginThrottleStore(options.MaxInMemoryEntries, kit.Time), options, kit.Metrics, kit.Logger<LoginThrottle>());
 
-    [Fact]
-    public void Throttle_matches_the_reference_model_on_random_timelines() =>
+    [Property(MaxTest = 300)]
+    public Property Throttle_matches_the_reference_model_on_random_timelines() =>
         Prop.ForAll(LimitsGen.ToArbitrary(), TimelineGen(80).ToArbitrary(), (limits, timeline) =>
         {
             using var kit = new Tokens.AuthTestKit();
             var throttle = Create(kit, Options(limits));
             return MatchesReferenceAsync(throttle, () => kit.Time.GetUtcNow().ToUnixTimeMilliseconds(), ms => kit.Time.Advance(TimeSpan.FromMilliseconds(ms)), limits, timeline).GetAwaiter().GetResult();
-        }).Check(PropertyConfig.Create(300));
+        });
 
-    [Fact]
-    public void Concurrent_attempts_cannot_exceed_the_threshold() =>
+    [Property(MaxTest = 100)]
+    public Property Concurrent_attempts_cannot_exceed_the_threshold() =>
         Prop.ForAll(Gen.Choose(1, 10).ToArbitrary(), Gen.Choose(2, 64).ToArbitrary(), (threshold, callers) =>
         {
             using var kit = new Tokens.AuthTestKit();
             var throttle = Create(kit, new LoginThrottleOptions { AccountAndIp = new() { Threshold = threshold }, Account = new() { Threshold = 0 }, Ip = new() { Threshold = 0 } });
             var results = Tokens.ConcurrentConsumers.RunAsync(callers, async () => (await throttle.AcquireAsync("alice", IPAddress.Loopback)).IsAllowed).GetAwaiter().GetResult();
             return results.Count(r => r) == Math.Min(threshold, callers);
-        }).Check(PropertyConfig.Create(100));
+        });
 
     [Fact]
     public async Task Lockouts_double_up_to_the_cap_and_carry_retry_after()
@@ -116,10 +117,38 @@ public sealed class LoginThrottleTests
             kit.Time.Advance(TimeSpan.FromSeconds(expected));
         }
 
-        Assert.Equal(4, kit.Recorder.Sum("hardening.auth.login.throttled", "scope", "account_ip"));
+        Assert.Equal(4, kit.Metric("hardening.auth.login.throttled").Sum("scope", "account_ip"));
         Assert.Equal(4, kit.Logs.Events("LoginLockout").Count);
         Assert.Equal(4, kit.Logs.Events("LoginThrottled").Count);
-        Assert.All(kit.Logs.Records, r => Assert.DoesNotContain("alice", r.Message, StringComparison.OrdinalIgnoreCase));
+        Assert.All(kit.Logs.GetSnapshot(), r => Assert.DoesNotContain("alice", r.Message, StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Theory]
+    [InlineData(60, 3600, "60 120 240 480 960 1920 3600 3600")]
+    [InlineData(45, 100, "45 90 100 100")]
+    [InlineData(300, 300, "300 300 300")]
+    [InlineData(1, 86400, "1 2 4 8 16 32 64 128 256 512 1024 2048 4096 8192 16384 32768 65536 86400 86400")]
+    public async Task Consecutive_lockouts_follow_the_backoff_table(int lockoutSeconds, int capSeconds, string expected)
+    {
+        using var kit = new Tokens.AuthTestKit();
+        var throttle = Create(kit, new LoginThrottleOptions
+        {
+            AccountAndIp = new() { Threshold = 1, Window = TimeSpan.FromMinutes(15), Lockout = TimeSpan.FromSeconds(lockoutSeconds), MaxLockout = TimeSpan.FromSeconds(capSeconds) },
+            Account = new() { Threshold = 0 },
+            Ip = new() { Threshold = 0 },
+        });
+        var ip = IPAddress.Parse("192.0.2.10");
+        var lockouts = new List<long>();
+        foreach (var _ in expected.Split(' '))
+        {
+            Assert.True((await throttle.AcquireAsync("alice", ip)).IsAllowed); // admitted, and it starts the next lockout
+            var refused = await throttle.AcquireAsync("alice", ip);
+            Assert.False(refused.IsAllowed);
+            lockouts.Add(refused.RetryAfterSeconds);
+            kit.Time.Advance(TimeSpan.FromSeconds(refused.RetryAfterSeconds));
+        }
+
+        Assert.Equal(expected, string.Join(' ', lockouts));
     }
 
     [Fact]

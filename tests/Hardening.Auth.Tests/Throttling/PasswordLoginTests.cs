@@ -29,7 +29,7 @@ public sealed class PasswordLoginTests
         Assert.Equal(unknown.Headers, known.Headers);
         Assert.Equal((Real: 0, Dummy: 1), unknownVerifications);
         Assert.Equal((Real: 1, Dummy: 0), knownVerifications);
-        Assert.Equal(2, host.Kit.Recorder.Sum("hardening.auth.login.failures"));
+        Assert.Equal(2, host.Kit.Metric("hardening.auth.login.failures").Sum());
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Net;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Hardening.Auth;
 using StackExchange.Redis;
 
@@ -14,8 +15,8 @@ public abstract class RedisLoginThrottleStoreTests(IRedisTarget redis)
     private static RedisLoginThrottleStore Store(IConnectionMultiplexer connection, string prefix, bool useServerClock = true, Func<long>? testClock = null) =>
         new(connection, prefix, TimeSpan.FromSeconds(2), TimeProvider.System, useServerClock, testClock);
 
-    [Fact]
-    public void Redis_script_matches_the_reference_model_on_random_timelines() =>
+    [Property(MaxTest = 100)]
+    public Property Redis_script_matches_the_reference_model_on_random_timelines() =>
         Prop.ForAll(LoginThrottleTests.LimitsGen.ToArbitrary(), LoginThrottleTests.TimelineGen(40).ToArbitrary(), (limits, timeline) =>
         {
             using var kit = new Tokens.AuthTestKit();
@@ -27,10 +28,10 @@ public abstract class RedisLoginThrottleStoreTests(IRedisTarget redis)
             var store = Store(_connection, prefix, useServerClock: false, testClock: () => now);
             var throttle = LoginThrottleTests.Create(kit, LoginThrottleTests.Options(limits, prefix), store);
             return LoginThrottleTests.MatchesReferenceAsync(throttle, () => now, ms => now += ms, limits, timeline).GetAwaiter().GetResult();
-        }).Check(PropertyConfig.Create(100));
+        });
 
-    [Fact]
-    public void Concurrent_attempts_cannot_exceed_the_threshold_on_redis() =>
+    [Property(MaxTest = 100)]
+    public Property Concurrent_attempts_cannot_exceed_the_threshold_on_redis() =>
         Prop.ForAll(Gen.Choose(1, 10).ToArbitrary(), Gen.Choose(2, 64).ToArbitrary(), (threshold, callers) =>
         {
             using var kit = new Tokens.AuthTestKit();
@@ -38,7 +39,7 @@ public abstract class RedisLoginThrottleStoreTests(IRedisTarget redis)
             var throttle = LoginThrottleTests.Create(kit, options, Store(_connection, options.KeyPrefix));
             var results = Tokens.ConcurrentConsumers.RunAsync(callers, async () => (await throttle.AcquireAsync("alice", IPAddress.Loopback)).IsAllowed).GetAwaiter().GetResult();
             return results.Count(r => r) == Math.Min(threshold, callers);
-        }).Check(PropertyConfig.Create(100));
+        });
 
     [Fact]
     public async Task With_the_server_clock_a_lockout_carries_retry_after_and_keys_expire()

@@ -4,11 +4,29 @@ namespace Hardening.Auth.Tests.Throttling;
 /// The specification of the login throttle, written as plainly as possible (one record per scope key, time in ms):
 /// an attempt is refused while any of its three records is locked (Retry-After = the longest remaining lock, ties to
 /// the first scope); otherwise each record counts it in the window opened by its first attempt, and the attempt that
-/// reaches the threshold locks the record for lockout * 2^level (capped), raises the level and closes the window.
+/// reaches the threshold locks the record for the next entry of its backoff table (<see cref="Multiples"/>), raises
+/// the level and closes the window.
 /// A record is forgotten max(window end, lock end) + cap after its last change; success forgets pair and account.
 /// </summary>
 public sealed class ReferenceThrottle
 {
+    /// <summary>
+    /// Lockout lengths as multiples of Lockout, one row per Cap / Lockout (the generators use 1..8), written out by hand
+    /// rather than computed: each lockout doubles the one before until the cap, and stays at the cap after.
+    /// </summary>
+    private static readonly long[][] Multiples =
+    [
+        [],
+        [1],
+        [1, 2],
+        [1, 2, 3],
+        [1, 2, 4],
+        [1, 2, 4, 5],
+        [1, 2, 4, 6],
+        [1, 2, 4, 7],
+        [1, 2, 4, 8],
+    ];
+
     private readonly Dictionary<string, Rec> _records = [];
 
     public sealed record Limit(int Threshold, long Window, long Lockout, long Cap);
@@ -55,7 +73,7 @@ public sealed class ReferenceThrottle
             var level = r.Level;
             if (count >= l.Threshold)
             {
-                lockedUntil = now + Math.Min(l.Lockout * (long)Math.Pow(2, Math.Min(level, 40)), l.Cap);
+                lockedUntil = now + LockFor(l, level);
                 level++;
                 count = 0;
                 windowEnd = now;
@@ -72,6 +90,17 @@ public sealed class ReferenceThrottle
         var keys = Keys(account, network);
         _records.Remove(keys[0]);
         _records.Remove(keys[1]);
+    }
+
+    private static long LockFor(Limit l, int level)
+    {
+        if (l.Lockout <= 0 || l.Cap % l.Lockout != 0 || l.Cap / l.Lockout is < 1 or > 8)
+        {
+            throw new ArgumentOutOfRangeException(nameof(l), l, "The reference's backoff table covers caps of 1 to 8 lockouts.");
+        }
+
+        var row = Multiples[l.Cap / l.Lockout];
+        return l.Lockout * row[Math.Min(level, row.Length - 1)];
     }
 
     private static string[] Keys(string account, string network) => [$"p|{account}|{network}", $"a|{account}", $"i|{network}"];

@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -31,10 +33,10 @@ public sealed class JwtBearerHardeningTests
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, second.StatusCode);
         var ev = Assert.Single(host.Logs.Events("TokenRejected"));
-        Assert.Equal("replayed", ev.Value("Reason"));
-        Assert.Equal(4101, ev.EventId.Id);
-        Assert.DoesNotContain(token, string.Join("\n", host.Logs.Records.Select(r => r.Message)), StringComparison.Ordinal);
-        Assert.Equal(1, host.Recorder.Sum("hardening.auth.token.rejected", "reason", "replayed"));
+        Assert.Equal("replayed", ev.GetStructuredStateValue("Reason"));
+        Assert.Equal(4101, ev.Id.Id);
+        Assert.DoesNotContain(token, string.Join("\n", host.Logs.GetSnapshot().Select(r => r.Message)), StringComparison.Ordinal);
+        Assert.Equal(1, host.Rejected.Sum("reason", "replayed"));
     }
 
     [Fact]
@@ -45,8 +47,8 @@ public sealed class JwtBearerHardeningTests
         var response = await host.GetAsync(CreateToken(notBefore: now.AddHours(-2), expires: now.AddHours(-1)));
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal("expired", Assert.Single(host.Logs.Events("TokenRejected")).Value("Reason"));
-        Assert.Equal(1, host.Recorder.Sum("hardening.auth.token.rejected", "reason", "expired"));
+        Assert.Equal("expired", Assert.Single(host.Logs.Events("TokenRejected")).GetStructuredStateValue("Reason"));
+        Assert.Equal(1, host.Rejected.Sum("reason", "expired"));
     }
 
     public static TheoryData<string, string> Failures => new()
@@ -79,8 +81,8 @@ public sealed class JwtBearerHardeningTests
         var response = await host.GetAsync(token);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal(reason, Assert.Single(host.Logs.Events("TokenRejected")).Value("Reason"));
-        Assert.Equal(1, host.Recorder.Sum("hardening.auth.token.rejected", "reason", reason));
+        Assert.Equal(reason, Assert.Single(host.Logs.Events("TokenRejected")).GetStructuredStateValue("Reason"));
+        Assert.Equal(1, host.Rejected.Sum("reason", reason));
     }
 
     [Fact]
@@ -162,23 +164,23 @@ public sealed class JwtBearerHardeningTests
     {
         private readonly WebApplication _app;
 
-        private Host(WebApplication app, CollectingLoggerProvider logs)
+        private Host(WebApplication app, FakeLogCollector logs)
         {
             _app = app;
             Logs = logs;
-            Recorder = new MetricRecorder(AuthTelemetry.MeterName, app.Services.GetRequiredService<AuthMetrics>().Meter);
+            Rejected = new(app.Services.GetRequiredService<AuthMetrics>().Meter, "hardening.auth.token.rejected");
         }
 
-        public CollectingLoggerProvider Logs { get; }
+        public FakeLogCollector Logs { get; }
 
-        public MetricRecorder Recorder { get; }
+        public MetricCollector<long> Rejected { get; }
 
         public static async Task<Host> StartAsync(bool singleUse, Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerEvents? events = null)
         {
-            var logs = new CollectingLoggerProvider();
+            var logs = new FakeLogCollector();
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseTestServer();
-            builder.Logging.ClearProviders().AddProvider(logs);
+            builder.Logging.ClearProviders().AddProvider(new FakeLoggerProvider(logs));
             builder.Services.AddHardeningTokenReplayGuard();
             builder.Services.AddAuthentication()
                 .AddJwtBearer(o =>
@@ -209,7 +211,7 @@ public sealed class JwtBearerHardeningTests
 
         public async ValueTask DisposeAsync()
         {
-            Recorder.Dispose();
+            Rejected.Dispose();
             await _app.DisposeAsync();
         }
     }

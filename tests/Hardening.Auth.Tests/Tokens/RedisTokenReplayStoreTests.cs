@@ -224,8 +224,8 @@ public sealed class RedisTokenReplayStoreOnOneServerTests(RedisFixture redis) : 
         var events = kit.Logs.Events("ReplayStoreUnavailable");
         Assert.Equal(denials, events.Count);
         Assert.All(events, e => Assert.NotNull(e.Exception));
-        Assert.Equal(denials, kit.Recorder.Sum("hardening.auth.replay.store_errors"));
-        Assert.Equal(denials, kit.Recorder.Sum("hardening.auth.token.rejected", "reason", "store_unavailable"));
+        Assert.Equal(denials, kit.Metric("hardening.auth.replay.store_errors").Sum());
+        Assert.Equal(denials, kit.Metric("hardening.auth.token.rejected").Sum("reason", "store_unavailable"));
 
         // Restarted without persistence: the store forgot "before-outage", so that token must not work again.
         await server.RestartAsync();
@@ -291,7 +291,7 @@ public sealed class RedisTokenReplayStoreOnClusterTests(RedisClusterFixture redi
         using var kit = new AuthTestKit();
         var options = new TokenReplayGuardOptions { UseRedis = true, KeyPrefix = "wait:", WaitForReplicas = 1, ReplicaWaitTimeout = TimeSpan.FromSeconds(1) };
         var guard = new TokenReplayGuard(new RedisTokenReplayStore(connection, options, TimeProvider.System), options, TimeProvider.System, kit.Metrics, kit.Logger<TokenReplayGuard>());
-        Assert.True(await guard.TryConsumeAsync("iss", "warm-up", DateTimeOffset.UtcNow.AddMinutes(10)), string.Join("; ", kit.Logs.Records.Select(r => r.Message + r.Exception?.Message)));
+        Assert.True(await guard.TryConsumeAsync("iss", "warm-up", DateTimeOffset.UtcNow.AddMinutes(10)), string.Join("; ", kit.Logs.GetSnapshot().Select(r => r.Message + r.Exception?.Message)));
         var issued = DateTimeOffset.UtcNow.AddSeconds(1);
         var exp = issued.AddMinutes(10);
 

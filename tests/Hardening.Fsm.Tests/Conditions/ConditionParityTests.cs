@@ -1,6 +1,7 @@
 using System.Globalization;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Npgsql;
 
 namespace Hardening.Fsm.Tests.Conditions;
@@ -83,14 +84,14 @@ public sealed class ConditionParityTests(PostgresFixture postgres) : IClassFixtu
         from ng in Gen.Elements<Guid?>(null, G1, Guid.Empty)
         select new Probe { B = b, NB = nb, I = i, NI = ni, L = l, ND = nd, S = s, NG = ng };
 
-    [Fact]
-    public void Compiled_predicate_and_generated_sql_agree_on_every_condition_and_row()
+    [Property(MaxTest = 200)]
+    public Property Compiled_predicate_and_generated_sql_agree_on_every_condition_and_row()
     {
-        using var conn = new NpgsqlConnection(postgres.Server.ForDatabase("postgres"));
-        conn.Open();
         var cases = Tree(3).SelectMany(_ => Gen.ArrayOf(Values, 8), (c, rows) => (c, rows));
-        Prop.ForAll(cases.ToArbitrary(), x =>
+        return Prop.ForAll(cases.ToArbitrary(), x =>
         {
+            using var conn = new NpgsqlConnection(postgres.Server.ForDatabase("postgres"));
+            conn.Open();
             var predicate = ConditionCompiler.Compile<Probe>(x.c);
             var sql = ConditionCompiler.ToSql(x.c, "");
             var rows = string.Join(", ", x.rows.Select((p, n) => $"({n}, {Lit(p.B)}, {Lit(p.NB)}::boolean, {p.I}, {Lit(p.NI)}::integer, {p.L}::bigint, {Lit(p.ND)}::numeric, {Lit(p.S)}::text, {Lit(p.NG)}::uuid)"));
@@ -102,7 +103,7 @@ public sealed class ConditionParityTests(PostgresFixture postgres) : IClassFixtu
                 Assert.False(r.IsDBNull(1), $"SQL of {x.c} is NULL: {sql}");
                 Assert.True(predicate(p) == r.GetBoolean(1), $"{x.c} on {Describe(p)}: C# {predicate(p)} but SQL {r.GetBoolean(1)} ({sql})");
             }
-        }).Check(PropertyConfig.Create(200));
+        });
     }
 
     private static string Describe(Probe p) => $"b={p.B} nb={p.NB} i={p.I} ni={p.NI} l={p.L} nd={p.ND} s={p.S ?? "null"} ng={p.NG}";

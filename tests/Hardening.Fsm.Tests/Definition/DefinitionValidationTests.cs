@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Hardening.Fsm.Tests.Pipeline;
 using static Hardening.Fsm.Tests.Definition.RandomDefinition;
 
@@ -62,23 +63,23 @@ public sealed class DefinitionValidationTests
         }
     }
 
-    [Fact]
-    public void Random_valid_definitions_build()
+    [Property(MaxTest = 200)]
+    public Property Random_valid_definitions_build()
     {
-        Prop.ForAll(RandomDefinition.Generator.ToArbitrary(), d =>
+        return Prop.ForAll(RandomDefinition.Generator.ToArbitrary(), d =>
         {
             var m = d.Builder().Build();
             Assert.Equal(d.States, m.States.Count);
-        }).Check(PropertyConfig.Create(200));
+        });
     }
 
-    [Fact]
-    public void Definitions_with_a_planted_defect_are_rejected_naming_that_defect()
+    [Property(MaxTest = 300)]
+    public Property Definitions_with_a_planted_defect_are_rejected_naming_that_defect()
     {
         var cases = RandomDefinition.Generator
             .SelectMany(_ => Gen.Elements(Enum.GetValues<Defect>()), (d, defect) => (d, defect))
             .SelectMany(_ => Gen.Choose(0, 100), (x, k) => (x.d, x.defect, k));
-        Prop.ForAll(cases.ToArbitrary(), x =>
+        return Prop.ForAll(cases.ToArbitrary(), x =>
         {
             var b = x.d.Builder();
             var expected = Plant(x.d, b, x.defect, x.k);
@@ -86,7 +87,7 @@ public sealed class DefinitionValidationTests
             var problem = Assert.Single(e.Problems);
             Assert.Contains(expected, problem, StringComparison.Ordinal);
             Assert.Contains(expected, e.Message, StringComparison.Ordinal);
-        }).Check(PropertyConfig.Create(300));
+        });
     }
 
     [Fact]

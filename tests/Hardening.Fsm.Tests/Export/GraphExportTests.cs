@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Hardening.Fsm.Tests.Definition;
 using Hardening.Fsm.Tests.Pipeline;
 
@@ -8,10 +9,10 @@ namespace Hardening.Fsm.Tests.Export;
 
 public sealed partial class GraphExportTests
 {
-    [Fact]
-    public void Mermaid_and_dot_exports_list_exactly_the_states_and_transitions()
+    [Property(MaxTest = 200)]
+    public Property Mermaid_and_dot_exports_list_exactly_the_states_and_transitions()
     {
-        Prop.ForAll(RandomDefinition.Generator.ToArbitrary(), d =>
+        return Prop.ForAll(RandomDefinition.Generator.ToArbitrary(), d =>
         {
             var m = d.Builder().Build();
             var expected = d.Transitions.ToHashSet();
@@ -24,7 +25,7 @@ public sealed partial class GraphExportTests
             var (dStates, dEdges) = ParseDot(m.ToDot());
             Assert.Equal(expected, dEdges);
             Assert.Equal(states, dStates);
-        }).Check(PropertyConfig.Create(200));
+        });
     }
 
     [Fact]

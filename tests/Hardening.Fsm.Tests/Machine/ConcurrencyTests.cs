@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Hardening.Fsm.Tests.Pipeline;
 using Hardening.Fsm.Tests.Postgres;
 using Npgsql;
@@ -21,12 +22,12 @@ public sealed class ConcurrencyTests(CandidateDatabase db) : IClassFixture<Candi
         (["screen", "interview", "make_offer"], Offer, "hire", "hire"),
     ];
 
-    [Fact]
-    public void Exactly_one_of_two_racing_transitions_from_the_same_expected_state_wins()
+    [Property(MaxTest = 150)]
+    public Property Exactly_one_of_two_racing_transitions_from_the_same_expected_state_wins()
     {
         var sink = new StateMachineTests.ListSink();
         var machine = Builder().UseAuditSink(sink).Build();
-        Prop.ForAll(Gen.Choose(0, Races.Length - 1).ToArbitrary(), Gen.Choose(0, 1000).ToArbitrary(), (raceIndex, id) =>
+        return Prop.ForAll(Gen.Choose(0, Races.Length - 1).ToArbitrary(), Gen.Choose(0, 1000).ToArbitrary(), (raceIndex, id) =>
         {
             var race = Races[raceIndex];
             var c = new Candidate(id) { ExpectedSalary = 1, OfferSigned = true };
@@ -54,18 +55,17 @@ public sealed class ConcurrencyTests(CandidateDatabase db) : IClassFixture<Candi
             Assert.Equal(winner.Record!.To, c.State);
             Assert.Equal(versionBefore + 1, c.Version);
             Assert.Equal(race.State, winner.Record.From);
-        }).Check(PropertyConfig.Create(150));
+        });
     }
 
-    [Fact]
-    public void Exactly_one_of_two_racing_updates_from_the_same_expected_status_wins_in_postgres()
-    {
-        using var c1 = new NpgsqlConnection(db.ConnectionString);
-        using var c2 = new NpgsqlConnection(db.ConnectionString);
-        c1.Open();
-        c2.Open();
+    [Property(MaxTest = 100)]
+    public Property Exactly_one_of_two_racing_updates_from_the_same_expected_status_wins_in_postgres() =>
         Prop.ForAll(Gen.Choose(0, Races.Length - 2).ToArbitrary(), raceIndex =>
         {
+            using var c1 = new NpgsqlConnection(db.ConnectionString);
+            using var c2 = new NpgsqlConnection(db.ConnectionString);
+            c1.Open();
+            c2.Open();
             var race = Races[raceIndex];
             var id = CandidateSql.NextId();
             CandidateSql.InsertAsync(c1, id).GetAwaiter().GetResult();
@@ -87,6 +87,5 @@ public sealed class ConcurrencyTests(CandidateDatabase db) : IClassFixture<Candi
             var b = Task.Run(() => Attempt(c2, race.B));
             Assert.Equal(1, a.Result + b.Result);
             Assert.Equal(race.Path.Length + 1L, CandidateSql.ScalarAsync<long>(c1, "SELECT count(*) FROM public.candidates_audit WHERE entity_id = @id::text", id).GetAwaiter().GetResult());
-        }).Check(PropertyConfig.Create(100));
-    }
+        });
 }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Hardening.Fsm.Tests.Pipeline;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using static Hardening.Fsm.Tests.Pipeline.CandidatePipeline;
 
 namespace Hardening.Fsm.Tests.Machine;
@@ -159,29 +161,29 @@ public sealed class StateMachineTests
     public void Transitions_are_counted_with_machine_outcome_and_reason_tags()
     {
         using var meters = new TestMeterFactory();
-        using var recorder = new MetricRecorder(StateMachineMetrics.MeterName, scope: meters);
+        using var transitions = new MetricCollector<long>(meters, StateMachineMetrics.MeterName, StateMachineMetrics.TransitionsCounterName);
         var m = Builder().UseMeterFactory(meters).Build();
         var c = new Candidate(1);
         m.TryFire(c, "hire", Recruiter, "r", Applied);
         m.TryFire(c, "screen", Recruiter, "r", Applied);
 
-        var ms = recorder.For(StateMachineMetrics.TransitionsCounterName);
+        var ms = transitions.GetMeasurementSnapshot();
         Assert.Equal(2, ms.Count);
-        Assert.Equal(("candidate", "rejected", "not_permitted"), (ms[0].Tag("machine"), ms[0].Tag("outcome"), ms[0].Tag("reason")));
-        Assert.Equal(("candidate", "accepted", "none"), (ms[1].Tag("machine"), ms[1].Tag("outcome"), ms[1].Tag("reason")));
+        Assert.Equal(("candidate", "rejected", "not_permitted"), ((string?)ms[0].Tags["machine"], (string?)ms[0].Tags["outcome"], (string?)ms[0].Tags["reason"]));
+        Assert.Equal(("candidate", "accepted", "none"), ((string?)ms[1].Tags["machine"], (string?)ms[1].Tags["outcome"], (string?)ms[1].Tags["reason"]));
     }
 
     [Fact]
     public void Rejected_attempt_on_a_transition_that_writes_protected_fields_raises_a_security_event()
     {
-        var logger = new ListLogger();
+        var logger = new FakeLogger();
         var m = Builder().UseLogger(logger).Build();
         var c = new Candidate(99);
 
         m.TryFire(c, "leave", Actor.User("mallory"), "blacklist them", Applied);
         m.TryFire(c, "hire", Actor.User("mallory"), "no event: hire writes no protected field", Applied);
 
-        var e = Assert.Single(logger.Entries);
+        var e = Assert.Single(logger.Collector.GetSnapshot());
         Assert.Equal((7001, "ProtectedTransitionRejected", LogLevel.Warning), (e.Id.Id, e.Id.Name, e.Level));
         Assert.Contains("mallory", e.Message, StringComparison.Ordinal);
         Assert.Contains("leave", e.Message, StringComparison.Ordinal);
@@ -210,19 +212,6 @@ public sealed class StateMachineTests
     private sealed class ThrowingSink : ITransitionAuditSink
     {
         public void Write(TransitionRecord record) => throw new InvalidOperationException("audit store down");
-    }
-
-    internal sealed class ListLogger : ILogger
-    {
-        public ConcurrentQueue<(EventId Id, LogLevel Level, string Message)> Entries { get; } = new();
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Entries.Enqueue((eventId, logLevel, formatter(state, exception)));
     }
 
     internal sealed class TestMeterFactory : System.Diagnostics.Metrics.IMeterFactory

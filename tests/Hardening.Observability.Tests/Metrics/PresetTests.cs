@@ -1,7 +1,9 @@
 using System.Diagnostics.Metrics;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Hardening.Observability.Tests.Metrics;
 
@@ -12,7 +14,11 @@ public sealed class PresetTests
     {
         using var services = Services();
         var factory = services.GetRequiredService<IMeterFactory>();
-        using var recorder = new MetricRecorder(HardeningMeters.Ingestion, scope: factory);
+        using var parseDuration = new MetricCollector<double>(factory, HardeningMeters.Ingestion, "hardening.ingestion.parse.duration");
+        using var failures = new MetricCollector<long>(factory, HardeningMeters.Ingestion, "hardening.ingestion.failures");
+        using var ocrFallbacks = new MetricCollector<long>(factory, HardeningMeters.Ingestion, "hardening.ingestion.ocr.fallbacks");
+        using var duplicates = new MetricCollector<long>(factory, HardeningMeters.Ingestion, "hardening.ingestion.duplicate.hits");
+        using var resumes = new MetricCollector<long>(factory, HardeningMeters.Ingestion, "hardening.ingestion.resumes");
         var ingestion = services.GetRequiredService<IngestionTelemetry>();
         ingestion.RecordParseDuration(TimeSpan.FromMilliseconds(750));
         ingestion.RecordFailure(IngestionFailureReason.OcrFailed);
@@ -21,11 +27,11 @@ public sealed class PresetTests
         ingestion.RecordDuplicate();
         ingestion.RecordProcessed();
 
-        Assert.Equal(0.75, Assert.Single(recorder.For("hardening.ingestion.parse.duration")).Value);
-        Assert.Equal(["ocr_failed", "other"], recorder.For("hardening.ingestion.failures").Select(m => m.Tag("reason")));
-        Assert.Equal(1, recorder.Sum("hardening.ingestion.ocr.fallbacks"));
-        Assert.Equal(1, recorder.Sum("hardening.ingestion.duplicate.hits"));
-        Assert.Equal(1, recorder.Sum("hardening.ingestion.resumes"));
+        Assert.Equal(0.75, Assert.Single(parseDuration.GetMeasurementSnapshot()).Value);
+        Assert.Equal(["ocr_failed", "other"], failures.GetMeasurementSnapshot().Select(m => (string?)m.Tags["reason"]));
+        Assert.Equal(1, ocrFallbacks.Sum());
+        Assert.Equal(1, duplicates.Sum());
+        Assert.Equal(1, resumes.Sum());
 
         var text = services.GetRequiredService<PrometheusExporter>().Scrape();
         Assert.Contains("# TYPE hardening_ingestion_parse_duration_seconds histogram", text, StringComparison.Ordinal);
@@ -75,7 +81,7 @@ public sealed class PresetTests
     public void Security_preset_counts_events_by_bounded_kind()
     {
         using var services = Services();
-        using var recorder = new MetricRecorder(HardeningMeters.Security, scope: services.GetRequiredService<IMeterFactory>());
+        using var events = new MetricCollector<long>(services.GetRequiredService<IMeterFactory>(), HardeningMeters.Security, "hardening.security.events");
         var security = services.GetRequiredService<SecurityTelemetry>();
         foreach (var e in Enum.GetValues<SecurityEvent>())
         {
@@ -84,7 +90,7 @@ public sealed class PresetTests
 
         Assert.Equal(
             ["authorization_denied", "rate_limited", "csrf_rejected", "input_rejected", "malicious_upload", "tenant_boundary_violation"],
-            recorder.For("hardening.security.events").Select(m => m.Tag("event")));
+            events.GetMeasurementSnapshot().Select(m => (string?)m.Tags["event"]));
         Assert.Throws<ArgumentOutOfRangeException>(() => security.Record((SecurityEvent)42));
     }
 
@@ -99,13 +105,13 @@ public sealed class PresetTests
         Assert.Throws<ArgumentException>(() => tenants.RecordRequest(""));
     }
 
-    [Fact]
-    public void More_distinct_tenants_than_the_cap_never_create_more_than_cap_plus_one_series()
+    [Property(MaxTest = 100)]
+    public Property More_distinct_tenants_than_the_cap_never_create_more_than_cap_plus_one_series()
     {
         var gen = from cap in Gen.Choose(1, 20)
                   from tenants in Gen.Choose(0, 60).ArrayOf()
                   select (cap, tenants);
-        Prop.ForAll(gen.ToArbitrary(), input =>
+        return Prop.ForAll(gen.ToArbitrary(), input =>
         {
             var (cap, tenants) = input;
             using var services = Services(o =>
@@ -129,7 +135,7 @@ public sealed class PresetTests
                 && series.Where(s => s.Label("tenant") != TenantUsageOptions.OtherTenant).All(s => firstTenants.Contains(s.Label("tenant")!))
                 && series.Where(s => s.Label("tenant") != TenantUsageOptions.OtherTenant)
                     .All(s => s.Value == tenants.Count(t => $"tenant-{t}" == s.Label("tenant")));
-        }).Check(PropertyConfig.Create(100));
+        });
     }
 
     [Fact]

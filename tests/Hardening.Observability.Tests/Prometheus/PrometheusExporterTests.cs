@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -73,12 +74,12 @@ public sealed class PrometheusExporterTests
         }
     }
 
-    [Fact]
-    public void Histogram_count_sum_and_cumulative_buckets_equal_what_was_recorded()
+    [Property(MaxTest = 150)]
+    public Property Histogram_count_sum_and_cumulative_buckets_equal_what_was_recorded()
     {
         double[] bounds = [0.1, 0.5, 1, 5, 10];
         var values = Gen.Choose(0, 15_000).Select(v => v / 1000.0).ArrayOf();
-        Prop.ForAll(values.ToArbitrary(), recorded =>
+        return Prop.ForAll(values.ToArbitrary(), recorded =>
         {
             using var meter = new Meter(UniqueMeterName());
             using var exporter = Exporter(meter.Name);
@@ -103,15 +104,15 @@ public sealed class PrometheusExporterTests
                 && buckets.Select(b => b.Label("le")).SequenceEqual(["0.1", "0.5", "1", "5", "10", "+Inf"])
                 && buckets.All(b => b.Label("kind") == "a")
                 && buckets.Select(b => b.Value).SequenceEqual(expectedBuckets);
-        }).Check(PropertyConfig.Create(150));
+        });
     }
 
-    [Fact]
-    public void Label_values_with_quotes_backslashes_and_newlines_are_escaped_and_read_back_unchanged()
+    [Property(MaxTest = 200)]
+    public Property Label_values_with_quotes_backslashes_and_newlines_are_escaped_and_read_back_unchanged()
     {
         var chars = Gen.Elements('a', 'Z', '0', '"', '\\', '\n', ' ', '{', '}', ',', '=', 'é', '\t');
         var labelValue = chars.ArrayOf().Select(c => new string(c));
-        Prop.ForAll(labelValue.ToArbitrary(), value =>
+        return Prop.ForAll(labelValue.ToArbitrary(), value =>
         {
             using var meter = new Meter(UniqueMeterName());
             using var exporter = Exporter(meter.Name);
@@ -120,7 +121,7 @@ public sealed class PrometheusExporterTests
             var sample = Exposition.Parse(text).Single(s => s.Name == "test_events_total");
             var dataLine = text.Split('\n').Single(l => l.StartsWith("test_events_total", StringComparison.Ordinal));
             return sample.Label("value") == value && sample.Value == 3 && !dataLine.Contains('\n', StringComparison.Ordinal);
-        }).Check(PropertyConfig.Create(200));
+        });
     }
 
     [Fact]

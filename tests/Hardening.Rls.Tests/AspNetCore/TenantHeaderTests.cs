@@ -7,7 +7,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -16,7 +18,7 @@ namespace Hardening.Rls.Tests.AspNetCore;
 public sealed class TenantHeaderTests(AppRoleDatabaseFixture fixture) : IClassFixture<AppRoleDatabaseFixture>, IAsyncLifetime
 {
     private readonly Guid _tenant = Guid.NewGuid();
-    private readonly ListLogger _logs = new();
+    private readonly FakeLogCollector _logs = new();
     private WebApplication _app = null!;
     private HttpClient _client = null!;
 
@@ -25,7 +27,7 @@ public sealed class TenantHeaderTests(AppRoleDatabaseFixture fixture) : IClassFi
         await fixture.Server.ExecuteAsync($"INSERT INTO jobs (tenant_id, id, title) VALUES ('{_tenant}', gen_random_uuid(), 'one'), ('{_tenant}', gen_random_uuid(), 'two')", fixture.Database);
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseTestServer();
-        builder.Logging.ClearProviders().AddProvider(_logs);
+        builder.Logging.ClearProviders().AddProvider(new FakeLoggerProvider(_logs));
         builder.Services.AddSingleton(_ => AtsDatabase.AppDataSource(fixture.Server, fixture.Database));
         builder.Services.AddHardeningRls(o => o.AddHealthCheck = false);
         _app = builder.Build();
@@ -76,12 +78,12 @@ public sealed class TenantHeaderTests(AppRoleDatabaseFixture fixture) : IClassFi
     [Fact]
     public async Task A_header_that_disagrees_with_the_claim_gets_403_a_security_event_and_a_metric()
     {
-        using var recorder = new MetricRecorder(RlsTelemetry.MeterName, scope: _app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        using var mismatches = new MetricCollector<long>(_app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), RlsTelemetry.MeterName, RlsTelemetry.TenantMismatches);
         using var response = await SendAsync(claim: [_tenant.ToString()], header: Guid.NewGuid().ToString());
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Contains(_logs.Entries, e => e.EventId.Id == 6101 && e.Level == LogLevel.Warning);
-        Assert.Equal(1, recorder.Sum(RlsTelemetry.TenantMismatches));
-        Assert.All(recorder.For(RlsTelemetry.TenantMismatches), m => Assert.Equal(RlsTelemetry.MeterName, m.Meter));
+        Assert.Contains(_logs.GetSnapshot(), e => e.Id.Id == 6101 && e.Level == LogLevel.Warning);
+        Assert.Equal(1, mismatches.Sum());
+        Assert.Equal(RlsTelemetry.MeterName, mismatches.Instrument?.Meter.Name);
     }
 
     [Fact]
@@ -101,7 +103,7 @@ public sealed class TenantHeaderTests(AppRoleDatabaseFixture fixture) : IClassFi
     {
         using var anonymous = await SendAsync(claim: null, header: null);
         Assert.Equal(HttpStatusCode.Forbidden, anonymous.StatusCode);
-        Assert.Contains(_logs.Entries, e => e.EventId.Id == 6105);
+        Assert.Contains(_logs.GetSnapshot(), e => e.Id.Id == 6105);
 
         // An unauthenticated request's header is never trusted as the tenant either.
         using var headerOnly = await SendAsync(claim: null, header: _tenant.ToString());

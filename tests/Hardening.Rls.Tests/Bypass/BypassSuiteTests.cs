@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Hardening.Rls;
 using Hardening.Rls.Tests.Infrastructure;
 using Npgsql;
@@ -37,8 +38,8 @@ public sealed class BypassSuiteTests(AppRoleDatabaseFixture fixture) : IClassFix
         await _app.DisposeAsync();
     }
 
-    [Fact]
-    public void Select_update_delete_never_see_or_touch_another_tenant_and_writes_into_it_are_rejected()
+    [Property(MaxTest = 100)]
+    public Property Select_update_delete_never_see_or_touch_another_tenant_and_writes_into_it_are_rejected()
     {
         var gen =
             from a in Tenant
@@ -46,18 +47,17 @@ public sealed class BypassSuiteTests(AppRoleDatabaseFixture fixture) : IClassFix
             from titlesA in Gen.Choose(1, 4).SelectMany(n => Gen.ArrayOf(Title, n))
             from titlesB in Gen.Choose(1, 4).SelectMany(n => Gen.ArrayOf(Title, n))
             select (a, b, titlesA, titlesB);
-        Prop.ForAll(gen.Where(g => g.a != g.b).ToArbitrary(), c => RunCaseAsync(c.a, c.b, c.titlesA, c.titlesB).GetAwaiter().GetResult())
-            .Check(PropertyConfig.Create(100));
+        return Prop.ForAll(gen.Where(g => g.a != g.b).ToArbitrary(), c => RunCaseAsync(c.a, c.b, c.titlesA, c.titlesB).GetAwaiter().GetResult());
     }
 
-    [Fact]
-    public async Task Any_string_as_tenant_stays_data_and_never_yields_rows()
+    [Property(MaxTest = 150)]
+    public Property Any_string_as_tenant_stays_data_and_never_yields_rows()
     {
         var strings = Gen.OneOf(
             Gen.Elements(Injections),
             ArbMap.Default.ArbFor<string>().Generator.Where(s => !string.IsNullOrEmpty(s) && s.Length <= 256 && !s.Contains('\0', StringComparison.Ordinal) && IsWellFormed(s)));
-        await SeedAsync(Guid.NewGuid(), ["seed"]);
-        Prop.ForAll(strings.ToArbitrary(), value =>
+        SeedAsync(Guid.NewGuid(), ["seed"]).GetAwaiter().GetResult();
+        return Prop.ForAll(strings.ToArbitrary(), value =>
         {
             AsTenantAsync(value, async s =>
             {
@@ -70,7 +70,7 @@ public sealed class BypassSuiteTests(AppRoleDatabaseFixture fixture) : IClassFix
                     Assert.Equal(PostgresErrorCodes.InvalidTextRepresentation, Assert.IsType<PostgresException>(e).SqlState);
                 }
             }).GetAwaiter().GetResult();
-        }).Check(PropertyConfig.Create(150));
+        });
     }
 
     [Fact]

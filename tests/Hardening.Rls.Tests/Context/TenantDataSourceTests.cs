@@ -1,6 +1,7 @@
 using Hardening.Rls;
 using Hardening.Rls.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Npgsql;
 
 namespace Hardening.Rls.Tests.Context;
@@ -184,24 +185,24 @@ public sealed class TenantDataSourceTests(TenantDataSourceTests.ContextDatabase 
     public void No_reset_on_close_is_logged_as_a_warning()
     {
         using var ds = NpgsqlDataSource.Create(_server.ForDatabase(_db, PostgresServer.AppRole) + ";No Reset On Close=true");
-        var logger = new ListLogger<TenantDataSource>();
+        var logger = new FakeLogger<TenantDataSource>();
         _ = new TenantDataSource(ds, logger: logger);
-        Assert.Contains(logger.Entries, e => e.Level == LogLevel.Warning && e.EventId.Id == 6102);
+        Assert.Contains(logger.Collector.GetSnapshot(), e => e.Level == LogLevel.Warning && e.Id.Id == 6102);
 
-        var quiet = new ListLogger<TenantDataSource>();
+        var quiet = new FakeLogger<TenantDataSource>();
         using var normal = NpgsqlDataSource.Create(_server.ForDatabase(_db, PostgresServer.AppRole) + ";Max Auto Prepare=20");
         _ = new TenantDataSource(normal, logger: quiet);
-        Assert.Empty(quiet.Entries);
+        Assert.Empty(quiet.Collector.GetSnapshot());
     }
 
     [Fact]
     public void Auto_prepare_off_is_logged_once_as_information()
     {
         using var ds = NpgsqlDataSource.Create(_server.ForDatabase(_db, PostgresServer.AppRole));
-        var logger = new ListLogger<TenantDataSource>();
+        var logger = new FakeLogger<TenantDataSource>();
         _ = new TenantDataSource(ds, logger: logger);
-        var entry = Assert.Single(logger.Entries);
-        Assert.Equal(6106, entry.EventId.Id);
+        var entry = Assert.Single(logger.Collector.GetSnapshot());
+        Assert.Equal(6106, entry.Id.Id);
         Assert.Equal(LogLevel.Information, entry.Level);
     }
 

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Hardening.Rls;
 using Npgsql;
 
@@ -29,16 +30,16 @@ public sealed partial class TenantSettingsTests
         Assert.Contains("app.tenant_id", e.Message, StringComparison.Ordinal); // says what a good name looks like
     }
 
-    [Fact]
-    public void A_setting_name_is_accepted_exactly_when_it_is_identifier_dot_identifier()
+    [Property(MaxTest = 300)]
+    public Property A_setting_name_is_accepted_exactly_when_it_is_identifier_dot_identifier()
     {
         var chars = Gen.Elements("ab_.Z9 -'$\"é\0".ToCharArray());
         var names = Gen.Choose(0, 12).SelectMany(n => Gen.ArrayOf(chars, n)).Select(c => new string(c));
-        Prop.ForAll(names.ToArbitrary(), name =>
+        return Prop.ForAll(names.ToArbitrary(), name =>
         {
             var accepted = Record.Exception(() => TenantSettings.ValidateName(name, "tenant", "name")) is null;
             Assert.Equal(NamePattern().IsMatch(name), accepted);
-        }).Check(PropertyConfig.Create(300));
+        });
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Hardening.Rls;
 using Hardening.Rls.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 
@@ -148,7 +149,7 @@ public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<
         var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var meterFactory = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         var linter = new RlsLinter(new RlsLintOptions { AppRole = _role }, meterFactory);
-        using var recorder = new MetricRecorder(RlsTelemetry.MeterName, meterFactory.Create(new System.Diagnostics.Metrics.MeterOptions(RlsTelemetry.MeterName)));
+        using var recorder = new MetricCollector<long>(meterFactory, RlsTelemetry.MeterName, RlsTelemetry.LintFindings);
         await using var ds = NpgsqlDataSource.Create(_server.ForDatabase(_db));
         await using var conn = await ds.OpenConnectionAsync();
         await using var tx = await conn.BeginTransactionAsync();
@@ -160,16 +161,16 @@ public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<
         await linter.LintAsync(conn);
         await tx.RollbackAsync();
         recorder.RecordObservableInstruments();
-        var findings = recorder.For(RlsTelemetry.LintFindings);
-        Assert.Equal(1, findings.Last(m => m.Tag("level") == "error").Value);
-        Assert.Equal(2, findings.Last(m => m.Tag("level") == "warning").Value);
+        var findings = recorder.GetMeasurementSnapshot();
+        Assert.Equal(1, findings.Last(m => Equals(m.Tags["level"], "error")).Value);
+        Assert.Equal(2, findings.Last(m => Equals(m.Tags["level"], "warning")).Value);
 
         await linter.LintAsync(conn);
         recorder.RecordObservableInstruments();
-        findings = recorder.For(RlsTelemetry.LintFindings);
-        Assert.Equal(0, findings.Last(m => m.Tag("level") == "error").Value);
-        Assert.Equal(0, findings.Last(m => m.Tag("level") == "warning").Value);
-        Assert.All(findings, m => Assert.Equal(RlsTelemetry.MeterName, m.Meter));
+        findings = recorder.GetMeasurementSnapshot();
+        Assert.Equal(0, findings.Last(m => Equals(m.Tags["level"], "error")).Value);
+        Assert.Equal(0, findings.Last(m => Equals(m.Tags["level"], "warning")).Value);
+        Assert.Equal(RlsTelemetry.MeterName, recorder.Instrument?.Meter.Name);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Globalization;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Hardening.Sse;
 using Hardening.Sse.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,7 +15,7 @@ namespace Hardening.Sse.Tests.Endpoints;
 /// sequence (in order, no loss, no duplicate), except that a reconnect from beyond retention gets exactly one reset
 /// followed by the events after it.
 /// </summary>
-public sealed class SseDeliveryPropertyTests
+public sealed class SseDeliveryPropertyTests : IAsyncLifetime
 {
     private const int Retention = 6;
     private const int Streams = 3;
@@ -28,19 +29,25 @@ public sealed class SseDeliveryPropertyTests
         Reconnect,
     }
 
-    [Fact]
-    public async Task Every_client_sees_each_stream_in_order_without_loss_or_duplicates_and_one_reset_beyond_retention()
-    {
-        // A store with read latency (like Redis) so that publishes land between a reconnect's subscribe and its replay read.
-        await using var host = await SseTestHost.StartAsync(o => o.RetentionCount = Retention, services: s => s.AddSingleton<ISseStore>(sp =>
+    private SseTestHost _host = null!;
+
+    // A store with read latency (like Redis) so that publishes land between a reconnect's subscribe and its replay read.
+    public async Task InitializeAsync() =>
+        _host = await SseTestHost.StartAsync(o => o.RetentionCount = Retention, services: s => s.AddSingleton<ISseStore>(sp =>
             new SlowReadStore(new InMemorySseStore(sp.GetRequiredService<IOptions<SseOptions>>(), TimeProvider.System))));
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Property(MaxTest = 120)]
+    public Property Every_client_sees_each_stream_in_order_without_loss_or_duplicates_and_one_reset_beyond_retention()
+    {
         var op = Gen.OneOf(
             Gen.Choose(0, Streams - 1).SelectMany(s => Gen.Choose(1, 5), (s, n) => new Op(OpKind.Publish, s, n)),
             Gen.Choose(0, Clients - 1).Select(c => new Op(OpKind.Disconnect, c, 0)),
             Gen.Choose(0, Clients - 1).Select(c => new Op(OpKind.Reconnect, c, 0)));
         var scenario = Gen.Choose(1, 25).SelectMany(n => Gen.ArrayOf(op, n)).ToArbitrary();
 
-        Prop.ForAll(scenario, ops => RunAsync(host, ops).GetAwaiter().GetResult()).Check(PropertyConfig.Create(120));
+        return Prop.ForAll(scenario, ops => RunAsync(_host, ops).GetAwaiter().GetResult());
     }
 
     private static async Task RunAsync(SseTestHost host, Op[] ops)

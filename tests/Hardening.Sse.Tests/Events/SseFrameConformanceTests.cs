@@ -1,6 +1,7 @@
 using System.Net.ServerSentEvents;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 
 namespace Hardening.Sse.Tests.Events;
 
@@ -13,12 +14,12 @@ public sealed class SseFrameConformanceTests
     private static readonly Gen<string> EventType = Gen.Elements("changed", "status-changed", "a:b", "x y", "é", "message")
         .ArrayOf().Select(parts => string.Concat(parts)).Where(t => t.Length > 0);
 
-    [Fact]
-    public void Event_frames_round_trip_through_SseParser()
+    [Property(MaxTest = 300)]
+    public Property Event_frames_round_trip_through_SseParser()
     {
         var gen = Text.SelectMany(_ => EventType, (data, type) => (data, type))
             .SelectMany(_ => Gen.Choose(0, int.MaxValue), (t, seq) => (t.data, t.type, seq));
-        Prop.ForAll(gen.ToArbitrary(), t =>
+        return Prop.ForAll(gen.ToArbitrary(), t =>
         {
             var e = new SseEvent("s", "0a1b2c3d4e5f", t.seq, t.type, t.data, DateTimeOffset.UnixEpoch);
             var items = Parse(e.Frame);
@@ -26,14 +27,14 @@ public sealed class SseFrameConformanceTests
             Assert.Equal(t.data, item.Data);
             Assert.Equal(t.type, item.EventType);
             Assert.Equal(e.Id.ToString(), item.EventId);
-        }).Check(PropertyConfig.Create(300));
+        });
     }
 
-    [Fact]
-    public void Ids_never_contain_cr_lf_or_nul_and_parse_back()
+    [Property(MaxTest = 300)]
+    public Property Ids_never_contain_cr_lf_or_nul_and_parse_back()
     {
         var gen = Gen.Choose(0, int.MaxValue).SelectMany(_ => Gen.Choose(0, int.MaxValue), (a, b) => ((long)a << 31) | (uint)b);
-        Prop.ForAll(gen.ToArbitrary(), seq =>
+        return Prop.ForAll(gen.ToArbitrary(), seq =>
         {
             var id = new SseEventId(SseEventId.NewEpoch(), seq).ToString();
             Assert.True(id.AsSpan().IndexOfAny('\r', '\n', '\0') < 0);
@@ -41,19 +42,19 @@ public sealed class SseFrameConformanceTests
             Assert.True(SseEventId.TryParse(id, out var parsed));
             Assert.Equal(seq, parsed.Sequence);
             Assert.Equal(id, parsed.ToString());
-        }).Check(PropertyConfig.Create(300));
+        });
     }
 
-    [Fact]
-    public void Arbitrary_strings_never_parse_into_an_id_that_prints_differently()
+    [Property(MaxTest = 500)]
+    public Property Arbitrary_strings_never_parse_into_an_id_that_prints_differently()
     {
-        Prop.ForAll(ArbMap.Default.ArbFor<string>(), s =>
+        return Prop.ForAll(ArbMap.Default.ArbFor<string>(), s =>
         {
             if (SseEventId.TryParse(s, out var id))
             {
                 Assert.Equal(s, id.ToString());
             }
-        }).Check(PropertyConfig.Create(500));
+        });
     }
 
     [Fact]
