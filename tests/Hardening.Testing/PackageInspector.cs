@@ -131,7 +131,7 @@ public static class PackageInspector
 
         var paths = md.Documents.Select(h => md.GetString(md.GetDocument(h).Name)).ToList();
         Assert.NotEmpty(paths);
-        var unmapped = paths.Where(p => !p.StartsWith("/_/", StringComparison.Ordinal) && Path.IsPathRooted(p)).ToList();
+        var unmapped = paths.Where(p => !p.StartsWith("/_/", StringComparison.Ordinal)).ToList();
         Assert.True(unmapped.Count == 0, $"{packageId}.pdb has source paths outside /_/: {string.Join(", ", unmapped)}");
         Assert.Contains(paths, p => p.StartsWith($"/_/src/{packageId}/", StringComparison.Ordinal) && p.EndsWith(".cs", StringComparison.Ordinal));
     }
