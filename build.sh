@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hardening build entry point. Usage: ./build.sh <deps|test|sample|bench|pack> [args]
+# Hardening build entry point. Usage: ./build.sh <deps|test|sample|bench|pack|api> [args]
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -13,7 +13,10 @@ usage: ./build.sh <command> [args]
   test            deps, build (Release, warnings as errors), run every test, print 'N passed, N failed, N skipped'
   sample          deps, start local PostgreSQL + Redis (unless HARDENING_PG / HARDENING_REDIS are set), run the sample ATS
   bench [filter]  run BenchmarkDotNet benchmarks (filter like '*Bcrypt*'; default: all); extra args pass through
-  pack            pack every src package into artifacts/packages (.nupkg + .snupkg)
+  pack [dir]      pack the packages under src/ into dir (default artifacts/packages): .nupkg + .snupkg with Source Link
+  api [X...]      after an intended public API change: record it in src/Hardening.X/PublicAPI.Unshipped.txt
+                  (new API added, removed API deleted or marked *REMOVED*); default: every package
+  api ship [X...] move PublicAPI.Unshipped.txt into PublicAPI.Shipped.txt (at a release)
 USAGE
 }
 
@@ -91,10 +94,131 @@ cmd_test() {
   fi
 }
 
+packages_slnf() { # $1 = file to write; $2.. = projects (default: every package under src/). A solution filter of them.
+  local file=$1 first=1 proj
+  shift
+  [ $# -gt 0 ] || set -- src/*/*.csproj
+  {
+    printf '{"solution":{"path":"%s","projects":[' "$ROOT/Hardening.sln"
+    for proj in "$@"; do
+      [ $first -eq 1 ] || printf ','
+      printf '"%s"' "$proj"
+      first=0
+    done
+    printf ']}}\n'
+  } > "$file"
+}
+
 cmd_pack() {
-  rm -rf "$ROOT/artifacts/packages"
-  dotnet pack Hardening.sln -c Release -warnaserror -nologo -clp:ErrorsOnly -o "$ROOT/artifacts/packages"
-  ls -1 "$ROOT/artifacts/packages"
+  # Only the packages under src/ are packed (samples, tests, tools and benchmarks are IsPackable=false). They are built
+  # as a ContinuousIntegrationBuild (source paths mapped to /_/, Source Link to $(RepositoryUrl) at the HEAD commit) in
+  # a tree of their own, artifacts/pack-build, so a local non-CI build never ends up in a package. One pack at a time.
+  local out=${1:-$ROOT/artifacts/packages}
+  mkdir -p "$ROOT/artifacts/pack-build" "$out"
+  out=$(cd "$out" && pwd)
+  exec 9> "$ROOT/artifacts/pack-build/.lock"
+  flock 9
+  rm -f "$out"/*.nupkg "$out"/*.snupkg
+  packages_slnf "$ROOT/artifacts/pack-build/packages.slnf"
+  dotnet pack "$ROOT/artifacts/pack-build/packages.slnf" -c Release -warnaserror -nologo -clp:ErrorsOnly \
+    --artifacts-path "$ROOT/artifacts/pack-build" -p:ContinuousIntegrationBuild=true -p:PackageOutputPath="$out/"
+  ls -1 "$out"
+}
+
+api_projects() { # $@ = package names (Hardening.X or X); none = every package under src/
+  if [ $# -eq 0 ]; then
+    ls src/*/*.csproj
+    return
+  fi
+  local p
+  for p in "$@"; do
+    p=${p#src/}; p=${p%/}; p=${p#Hardening.}
+    if [ ! -f "src/Hardening.$p/Hardening.$p.csproj" ]; then
+      echo "api: no package src/Hardening.$p" >&2
+      return 2
+    fi
+    echo "src/Hardening.$p/Hardening.$p.csproj"
+  done
+}
+
+api_ensure_files() { # $1 = package dir: both baseline files exist and start with '#nullable enable'
+  local f
+  for f in "$1/PublicAPI.Shipped.txt" "$1/PublicAPI.Unshipped.txt"; do
+    [ -f "$f" ] || : > "$f"
+    if [ "$(head -n 1 "$f")" != "#nullable enable" ]; then
+      { echo "#nullable enable"; cat "$f"; } > "$f.tmp" && mv "$f.tmp" "$f"
+    fi
+  done
+}
+
+api_build() { # $1 = solution filter, $2 = log: builds with the analyzers' findings as warnings; prints RS00xx lines once each
+  dotnet build "$1" -c Release -nologo -p:TreatWarningsAsErrors=false -clp:NoSummary > "$2" 2>&1 || true
+  if grep -qE ': error [A-Z]+[0-9]+:' "$2"; then
+    grep -E ': error [A-Z]+[0-9]+:' "$2" | sort -u >&2
+    echo "api: the packages do not compile; fix the errors above first" >&2
+    return 1
+  fi
+  { grep -E ': warning RS00[0-9]{2}:' "$2" || true; } | sed 's/ \[[^]]*\]$//' | sort -u
+}
+
+cmd_api() {
+  if [ "${1:-}" = ship ]; then
+    shift
+    cmd_api_ship "$@"
+    return
+  fi
+  local projects proj dir work diags mine n
+  projects=$(api_projects "$@")
+  work=$(mktemp -d)
+  trap "rm -rf '$work'" EXIT
+  # shellcheck disable=SC2086
+  packages_slnf "$work/api.slnf" $projects
+  for proj in $projects; do api_ensure_files "$(dirname "$proj")"; done
+  diags=$(api_build "$work/api.slnf" "$work/build.log")
+  for proj in $projects; do
+    dir=$(dirname "$proj")
+    mine=$({ grep -F "$ROOT/$dir/" <<<"$diags" || true; })
+    # RS0017: a declared symbol is gone. Its line in Unshipped is deleted; a line of Shipped is marked removed in
+    # Unshipped ('*REMOVED*' + the line), as the analyzer expects. Found by the file and line the analyzer reports.
+    for n in $({ grep -E 'PublicAPI\.Unshipped\.txt\([0-9]+,[0-9]+\): warning RS0017:' <<<"$mine" || true; } | sed -E 's/.*\.txt\(([0-9]+),.*/\1/' | sort -n -r -u); do
+      sed -i "${n}d" "$dir/PublicAPI.Unshipped.txt"
+    done
+    for n in $({ grep -E 'PublicAPI\.Shipped\.txt\([0-9]+,[0-9]+\): warning RS0017:' <<<"$mine" || true; } | sed -E 's/.*\.txt\(([0-9]+),.*/\1/' | sort -n -u); do
+      echo "*REMOVED*$(sed -n "${n}p" "$dir/PublicAPI.Shipped.txt")" >> "$dir/PublicAPI.Unshipped.txt"
+    done
+    # RS0016: a public symbol is not declared; the analyzer's own code fix adds it to Unshipped.
+    if grep -q ': warning RS0016:' <<<"$mine"; then
+      echo "api: declaring the new public API of $proj"
+      dotnet format analyzers "$proj" --diagnostics RS0016 --severity warn --no-restore > "$work/format.log" 2>&1 \
+        || { cat "$work/format.log" >&2; return 1; }
+    fi
+  done
+  # What is left needs a decision in code.
+  diags=$(api_build "$work/api.slnf" "$work/build.log")
+  git --no-pager diff --stat -- 'src/*/PublicAPI.*.txt' || true
+  if [ -n "$diags" ]; then
+    echo "$diags" >&2
+    echo "api: public API findings remain (above)" >&2
+    return 1
+  fi
+  echo "api: every public API is declared in src/*/PublicAPI.{Shipped,Unshipped}.txt"
+}
+
+cmd_api_ship() { # Unshipped -> Shipped: added lines join Shipped, '*REMOVED*' lines leave it; Unshipped keeps its header
+  local projects proj dir
+  projects=$(api_projects "$@")
+  for proj in $projects; do
+    dir=$(dirname "$proj")
+    api_ensure_files "$dir"
+    awk 'FNR == NR { if (FNR > 1 && $0 != "") { if (substr($0, 1, 9) == "*REMOVED*") gone[substr($0, 10)] = 1; else add[$0] = 1 } next }
+         FNR > 1 && $0 != "" && !($0 in gone) { add[$0] = 1 }
+         END { for (l in add) print l }' "$dir/PublicAPI.Unshipped.txt" "$dir/PublicAPI.Shipped.txt" \
+      | LC_ALL=C sort > "$dir/PublicAPI.Shipped.txt.tmp"
+    { echo "#nullable enable"; cat "$dir/PublicAPI.Shipped.txt.tmp"; } > "$dir/PublicAPI.Shipped.txt"
+    rm -f "$dir/PublicAPI.Shipped.txt.tmp"
+    echo "#nullable enable" > "$dir/PublicAPI.Unshipped.txt"
+  done
+  git --no-pager diff --stat -- 'src/*/PublicAPI.*.txt' || true
 }
 
 cmd_bench() {
@@ -159,7 +283,8 @@ case "${1:-}" in
   test) cmd_test ;;
   sample) cmd_sample ;;
   bench) shift; cmd_bench "$@" ;;
-  pack) cmd_pack ;;
+  pack) shift; cmd_pack "$@" ;;
+  api) shift; cmd_api "$@" ;;
   -h|--help|help) usage ;;
   *) usage; exit 2 ;;
 esac

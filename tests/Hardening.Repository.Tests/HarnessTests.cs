@@ -87,3 +87,18 @@ public sealed class HarnessTests
         Assert.Equal(0, collector.Sum("reason", "z"));
     }
 }
+
+/// <summary>The shared servers every package's tests run against are the real ones.</summary>
+public sealed class HarnessServerTests(PostgresFixture postgres, RedisFixture redis) : IClassFixture<PostgresFixture>, IClassFixture<RedisFixture>
+{
+    [Fact]
+    public async Task Harness_postgres_is_a_real_postgresql_15()
+    {
+        var version = await postgres.Server.ScalarAsync<int>("SELECT current_setting('server_version_num')::int");
+        Assert.InRange(version, 150000, 159999);
+    }
+
+    [Fact]
+    public async Task Harness_redis_answers_ping_on_a_raw_socket() =>
+        Assert.Equal("+PONG", await redis.Server.PingAsync());
+}
