@@ -58,7 +58,7 @@ public sealed class AuthTestKit : IDisposable
         Time = new FakeTimeProvider(start);
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         Metrics = new AuthMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        Recorder = new MetricRecorder(AuthTelemetry.MeterName, Metrics.Meter);
+        Recorder = new MetricRecorder(AuthMeters.MeterName, Metrics.Meter);
         LoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
     }
 

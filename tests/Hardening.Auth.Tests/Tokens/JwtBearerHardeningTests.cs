@@ -166,7 +166,7 @@ public sealed class JwtBearerHardeningTests
         {
             _app = app;
             Logs = logs;
-            Recorder = new MetricRecorder(AuthTelemetry.MeterName, app.Services.GetRequiredService<AuthMetrics>().Meter);
+            Recorder = new MetricRecorder(AuthMeters.MeterName, app.Services.GetRequiredService<AuthMetrics>().Meter);
         }
 
         public CollectingLoggerProvider Logs { get; }

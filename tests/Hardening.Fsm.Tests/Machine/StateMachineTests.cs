@@ -159,13 +159,13 @@ public sealed class StateMachineTests
     public void Transitions_are_counted_with_machine_outcome_and_reason_tags()
     {
         using var meters = new TestMeterFactory();
-        using var recorder = new MetricRecorder(StateMachineMetrics.MeterName, scope: meters);
+        using var recorder = new MetricRecorder(FsmMeters.MeterName, scope: meters);
         var m = Builder().UseMeterFactory(meters).Build();
         var c = new Candidate(1);
         m.TryFire(c, "hire", Recruiter, "r", Applied);
         m.TryFire(c, "screen", Recruiter, "r", Applied);
 
-        var ms = recorder.For(StateMachineMetrics.TransitionsCounterName);
+        var ms = recorder.For(FsmMeters.Transitions);
         Assert.Equal(2, ms.Count);
         Assert.Equal(("candidate", "rejected", "not_permitted"), (ms[0].Tag("machine"), ms[0].Tag("outcome"), ms[0].Tag("reason")));
         Assert.Equal(("candidate", "accepted", "none"), (ms[1].Tag("machine"), ms[1].Tag("outcome"), ms[1].Tag("reason")));

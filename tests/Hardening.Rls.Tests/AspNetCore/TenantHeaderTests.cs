@@ -27,7 +27,7 @@ public sealed class TenantHeaderTests(AppRoleDatabaseFixture fixture) : IClassFi
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders().AddProvider(_logs);
         builder.Services.AddSingleton(_ => AtsDatabase.AppDataSource(fixture.Server, fixture.Database));
-        builder.Services.AddHardeningRls(o => o.AddHealthCheck = false);
+        builder.Services.AddHardeningRls();
         _app = builder.Build();
 
         // Stand-in for authentication: claims from test headers.
@@ -76,12 +76,12 @@ public sealed class TenantHeaderTests(AppRoleDatabaseFixture fixture) : IClassFi
     [Fact]
     public async Task A_header_that_disagrees_with_the_claim_gets_403_a_security_event_and_a_metric()
     {
-        using var recorder = new MetricRecorder(RlsTelemetry.MeterName, scope: _app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        using var recorder = new MetricRecorder(RlsMeters.MeterName, scope: _app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         using var response = await SendAsync(claim: [_tenant.ToString()], header: Guid.NewGuid().ToString());
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains(_logs.Entries, e => e.EventId.Id == 6101 && e.Level == LogLevel.Warning);
-        Assert.Equal(1, recorder.Sum(RlsTelemetry.TenantMismatches));
-        Assert.All(recorder.For(RlsTelemetry.TenantMismatches), m => Assert.Equal(RlsTelemetry.MeterName, m.Meter));
+        Assert.Equal(1, recorder.Sum(RlsMeters.TenantMismatches));
+        Assert.All(recorder.For(RlsMeters.TenantMismatches), m => Assert.Equal(RlsMeters.MeterName, m.Meter));
     }
 
     [Fact]

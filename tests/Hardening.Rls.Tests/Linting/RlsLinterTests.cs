@@ -148,7 +148,7 @@ public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<
         var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var meterFactory = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         var linter = new RlsLinter(new RlsLintOptions { AppRole = _role }, meterFactory);
-        using var recorder = new MetricRecorder(RlsTelemetry.MeterName, meterFactory.Create(new System.Diagnostics.Metrics.MeterOptions(RlsTelemetry.MeterName)));
+        using var recorder = new MetricRecorder(RlsMeters.MeterName, meterFactory.Create(new System.Diagnostics.Metrics.MeterOptions(RlsMeters.MeterName)));
         await using var ds = NpgsqlDataSource.Create(_server.ForDatabase(_db));
         await using var conn = await ds.OpenConnectionAsync();
         await using var tx = await conn.BeginTransactionAsync();
@@ -160,16 +160,16 @@ public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<
         await linter.LintAsync(conn);
         await tx.RollbackAsync();
         recorder.RecordObservableInstruments();
-        var findings = recorder.For(RlsTelemetry.LintFindings);
+        var findings = recorder.For(RlsMeters.LintFindings);
         Assert.Equal(1, findings.Last(m => m.Tag("level") == "error").Value);
         Assert.Equal(2, findings.Last(m => m.Tag("level") == "warning").Value);
 
         await linter.LintAsync(conn);
         recorder.RecordObservableInstruments();
-        findings = recorder.For(RlsTelemetry.LintFindings);
+        findings = recorder.For(RlsMeters.LintFindings);
         Assert.Equal(0, findings.Last(m => m.Tag("level") == "error").Value);
         Assert.Equal(0, findings.Last(m => m.Tag("level") == "warning").Value);
-        Assert.All(findings, m => Assert.Equal(RlsTelemetry.MeterName, m.Meter));
+        Assert.All(findings, m => Assert.Equal(RlsMeters.MeterName, m.Meter));
     }
 
     [Fact]
@@ -209,6 +209,7 @@ public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<
             o.Lint.AppRole = _role;
             o.DataSource.TenantSetting = "app.tenant";
         });
+        services.AddHealthChecks().AddHardeningRlsLintCheck();
         await using var sp = services.BuildServiceProvider();
         var health = sp.GetRequiredService<HealthCheckService>();
         await _server.ExecuteAsync($"ALTER ROLE {_role} SET app.tenant = '00000000-0000-0000-0000-000000000001'");
@@ -292,6 +293,7 @@ public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<
         services.AddLogging();
         services.AddSingleton(NpgsqlDataSource.Create(connectionString));
         services.AddHardeningRls(o => o.Lint.AppRole = _role);
+        services.AddHealthChecks().AddHardeningRlsLintCheck();
         return services.BuildServiceProvider();
     }
 

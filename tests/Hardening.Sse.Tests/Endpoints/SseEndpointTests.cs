@@ -281,7 +281,7 @@ public sealed class SseEndpointTests
             host.App.Services.GetRequiredService<Hardening.Sse.ISseStore>(), "slow",
             host.App.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SseOptions>>().Value,
             host.App.Services.GetRequiredService<SseMetrics>(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        using var metrics = new MetricRecorder(SseInstruments.MeterName, host.App.Services.GetRequiredService<SseMetrics>().Meter);
+        using var metrics = new MetricRecorder(SseMeters.MeterName, host.App.Services.GetRequiredService<SseMetrics>().Meter);
 
         // A writer that never drains: the session blocks on its first flush while events keep coming.
         var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 1, resumeWriterThreshold: 1));
@@ -303,7 +303,7 @@ public sealed class SseEndpointTests
 
         Assert.Equal(SseSessionEnd.SlowConsumer, await run);
         Assert.Contains("slow consumer", text.ToString(), StringComparison.Ordinal);
-        Assert.Equal(1, metrics.Sum(SseInstruments.SlowConsumerDisconnects));
+        Assert.Equal(1, metrics.Sum(SseMeters.SlowConsumerDisconnects));
 
         // The client comes back with its last id and gets every event once.
         await using var c = await host.ConnectAsync("slow", $"{session.Cursor}");
@@ -315,7 +315,7 @@ public sealed class SseEndpointTests
     public async Task Metrics_count_connections_published_delivered_replayed_and_resets()
     {
         await using var host = await SseTestHost.StartAsync(o => o.RetentionCount = 2);
-        using var metrics = new MetricRecorder(SseInstruments.MeterName, host.App.Services.GetRequiredService<SseMetrics>().Meter);
+        using var metrics = new MetricRecorder(SseMeters.MeterName, host.App.Services.GetRequiredService<SseMetrics>().Meter);
         var e1 = await host.Publisher.PublishAsync("m", "e", "1");
         await host.Publisher.PublishAsync("m", "e", "2");
         await using (var c = await host.ConnectAsync("m", e1.Id.ToString()))
@@ -323,7 +323,7 @@ public sealed class SseEndpointTests
             await c.WaitForCountAsync(1);
             await host.Publisher.PublishAsync("m", "e", "3");
             await c.WaitForCountAsync(2);
-            Assert.Equal(1, metrics.Sum(SseInstruments.Connections));
+            Assert.Equal(1, metrics.Sum(SseMeters.Connections));
         }
 
         await host.Publisher.PublishAsync("m", "e", "4");
@@ -332,12 +332,12 @@ public sealed class SseEndpointTests
             await c.WaitForCountAsync(1); // reset: 2 is gone (3 and 4 are retained)
         }
 
-        await WaitAsync(() => metrics.Sum(SseInstruments.Connections) == 0);
-        Assert.Equal(4, metrics.Sum(SseInstruments.EventsPublished));
-        Assert.Equal(2, metrics.Sum(SseInstruments.EventsDelivered));
-        Assert.Equal(1, metrics.Sum(SseInstruments.EventsReplayed));
-        Assert.Equal(1, metrics.Sum(SseInstruments.Resets, "reason", "retention"));
-        Assert.Single(metrics.For(SseInstruments.DeliveryLag));
+        await WaitAsync(() => metrics.Sum(SseMeters.Connections) == 0);
+        Assert.Equal(4, metrics.Sum(SseMeters.EventsPublished));
+        Assert.Equal(2, metrics.Sum(SseMeters.EventsDelivered));
+        Assert.Equal(1, metrics.Sum(SseMeters.EventsReplayed));
+        Assert.Equal(1, metrics.Sum(SseMeters.Resets, "reason", "retention"));
+        Assert.Single(metrics.For(SseMeters.DeliveryLag));
     }
 
     [Fact]
