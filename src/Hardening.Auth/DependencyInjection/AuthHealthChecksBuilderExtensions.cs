@@ -1,4 +1,5 @@
 using Hardening.Auth;
+using Hardening.Shared;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -27,8 +28,9 @@ public static class AuthHealthChecksBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return builder.Add(new HealthCheckRegistration(name, sp => new TokenReplayStoreHealthCheck(
-            sp.GetService<TokenReplayGuard>() ?? throw new InvalidOperationException("The token replay store check needs the replay guard: call services.AddHardeningTokenReplayGuard(...) first."),
-            sp.GetRequiredService<IOptions<TokenReplayGuardOptions>>().Value), HealthStatus.Unhealthy, ["ready"]));
+        return builder.Add(new HealthCheckRegistration(name, sp => sp.GetService<TokenReplayGuard>() is { } guard
+            ? new TokenReplayStoreHealthCheck(guard, sp.GetRequiredService<IOptions<TokenReplayGuardOptions>>().Value)
+            : new MissingServiceHealthCheck("The token replay store check has no replay guard to check: call services.AddHardeningTokenReplayGuard(...)."),
+            HealthStatus.Unhealthy, ["ready"]));
     }
 }

@@ -1,4 +1,5 @@
 using Hardening.Rls;
+using Hardening.Shared;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -27,9 +28,9 @@ public static class RlsHealthChecksBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return builder.Add(new HealthCheckRegistration(name, sp => new RlsLintHealthCheck(
-            sp.GetService<RlsLinter>() ?? throw new InvalidOperationException("The RLS lint check needs the linter: call services.AddHardeningRls(...) first."),
-            sp.GetRequiredService<TenantDataSource>(),
-            sp.GetService<ILogger<RlsLintHealthCheck>>() ?? NullLogger<RlsLintHealthCheck>.Instance), HealthStatus.Unhealthy, ["ready"]));
+        return builder.Add(new HealthCheckRegistration(name, sp => sp.GetService<RlsLinter>() is { } linter
+            ? new RlsLintHealthCheck(linter, sp.GetRequiredService<TenantDataSource>(), sp.GetService<ILogger<RlsLintHealthCheck>>() ?? NullLogger<RlsLintHealthCheck>.Instance)
+            : new MissingServiceHealthCheck("The RLS lint check has no linter to run: call services.AddHardeningRls(...)."),
+            HealthStatus.Unhealthy, ["ready"]));
     }
 }

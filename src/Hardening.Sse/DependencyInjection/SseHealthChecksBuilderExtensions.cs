@@ -1,3 +1,4 @@
+using Hardening.Shared;
 using Hardening.Sse;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -27,8 +28,9 @@ public static class SseHealthChecksBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return builder.Add(new HealthCheckRegistration(name, sp => new SseStoreHealthCheck(
-            sp.GetService<ISseStore>() ?? throw new InvalidOperationException("The SSE store check needs the event store: call services.AddHardeningSse(...) first."),
-            sp.GetRequiredService<IOptions<SseOptions>>().Value), HealthStatus.Unhealthy, ["ready"]));
+        return builder.Add(new HealthCheckRegistration(name, sp => sp.GetService<ISseStore>() is { } store
+            ? new SseStoreHealthCheck(store, sp.GetRequiredService<IOptions<SseOptions>>().Value)
+            : new MissingServiceHealthCheck("The SSE store check has no event store to check: call services.AddHardeningSse(...)."),
+            HealthStatus.Unhealthy, ["ready"]));
     }
 }

@@ -55,6 +55,24 @@ public sealed class PackageHealthCheckTests
     }
 
     [Fact]
+    public async Task A_check_whose_package_is_not_registered_answers_503_saying_what_to_register_not_500()
+    {
+        await using var app = await TestApp.StartAsync(
+            b => b.Services.AddHardeningObservability()
+                .AddHardeningTokenReplayStoreCheck()
+                .AddHardeningSseStoreCheck()
+                .AddHardeningRlsLintCheck(),
+            a => a.MapHardeningHealthChecks());
+        var response = await app.Client().GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var checks = json.RootElement.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("description").GetString());
+        Assert.Contains("AddHardeningTokenReplayGuard", checks[HealthCheckNames.TokenReplayStore], StringComparison.Ordinal);
+        Assert.Contains("AddHardeningSse", checks[HealthCheckNames.SseStore], StringComparison.Ordinal);
+        Assert.Contains("AddHardeningRls", checks[HealthCheckNames.RlsLint], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Observability_has_no_hooks_that_duplicate_the_packages_checks()
     {
         var methods = typeof(ObservabilityServiceCollectionExtensions).GetMethods().Select(m => m.Name).ToHashSet();
