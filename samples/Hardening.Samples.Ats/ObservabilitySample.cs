@@ -8,7 +8,7 @@ namespace Hardening.Samples.Ats;
 
 /// <summary>
 /// Wires Hardening.Observability into the sample ATS: metric presets, <c>/metrics</c>, <c>/health/live</c>,
-/// <c>/health/ready</c> (PostgreSQL from HARDENING_PG, Redis from HARDENING_REDIS) and <c>/diagnostics</c>.
+/// <c>/health/ready</c> (PostgreSQL from HARDENING_PG, plus the checks of the other packages) and <c>/diagnostics</c>.
 /// The sample has no login, so the scrape and diagnosis endpoints use the authorization hook to allow loopback callers only.
 /// </summary>
 public static class ObservabilitySample
@@ -36,11 +36,8 @@ public static class ObservabilitySample
             checks.AddHardeningPostgreSqlCheck();
         }
 
-        var redis = Environment.GetEnvironmentVariable("HARDENING_REDIS");
-        if (!string.IsNullOrWhiteSpace(redis))
-        {
-            checks.AddHardeningRedisCheck();
-        }
+        // The Rls lint, the token replay store and the SSE store checks are added by their own packages, where those
+        // are registered (RlsSample, TokensSample, SseSample): each check runs once, on the same AddHealthChecks() builder.
 
         return builder;
     }
@@ -49,7 +46,7 @@ public static class ObservabilitySample
     public static WebApplication MapObservabilitySample(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapHardeningMetrics("/metrics");
         app.MapHardeningHealthChecks();
         app.MapHardeningDiagnostics("/diagnostics");
 

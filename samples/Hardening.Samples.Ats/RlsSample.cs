@@ -43,6 +43,7 @@ public static class RlsSample
             o.TenantClaimType = "tenant_id";
             o.Lint.AppRole = AppRole;
         });
+        builder.Services.AddHealthChecks().AddHardeningRlsLintCheck();
         builder.Services.AddHostedService(_ => new RlsMigrationRunner(pg));
         return builder;
     }

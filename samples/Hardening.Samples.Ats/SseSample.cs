@@ -14,6 +14,7 @@ public static class SseSample
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddHardeningSse(o => o.UseRedis = !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("HARDENING_REDIS")));
+        builder.Services.AddHealthChecks().AddHardeningSseStoreCheck();
         return builder;
     }
 

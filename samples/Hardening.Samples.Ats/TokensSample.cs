@@ -24,6 +24,7 @@ public static class TokensSample
         var key = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(builder.Configuration["Auth:MagicLinkKey"] ?? "sample-only magic link key, set Auth:MagicLinkKey"));
         builder.Services.AddKeyedSingleton<SecurityKey>(Scheme, key);
         builder.Services.AddHardeningTokenReplayGuard(o => o.UseRedis = !string.IsNullOrWhiteSpace(redis));
+        builder.Services.AddHealthChecks().AddHardeningTokenReplayStoreCheck();
         builder.Services.AddHardeningLoginThrottle(o => o.UseRedis = !string.IsNullOrWhiteSpace(redis));
         builder.Services.AddAuthentication()
             .AddJwtBearer(Scheme, o =>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using StackExchange.Redis;
 
 namespace Hardening.Shared;
@@ -48,5 +49,57 @@ internal static class RedisSafety
         }
 
         return findings;
+    }
+
+    /// <summary>
+    /// The readiness of a Redis-backed store: <c>PING</c> on every primary within <paramref name="timeout"/>, then
+    /// <see cref="CheckAsync"/>. An eviction policy that may drop keys with a TTL is Unhealthy (a guarantee breaks), no
+    /// persistence is Degraded (the packages detect the loss and fail closed, at a cost).
+    /// </summary>
+    /// <param name="redis">The store's multiplexer.</param>
+    /// <param name="timeout">How long PING and the settings check may take.</param>
+    /// <param name="store">What is checked, for the messages (e.g. <c>The token replay store</c>).</param>
+    /// <param name="data">Filled with round trips and findings; extra entries the caller adds are kept.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    public static async Task<HealthCheckResult> CheckHealthAsync(IConnectionMultiplexer redis, TimeSpan timeout, string store, Dictionary<string, object> data, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        try
+        {
+            var primaries = redis.GetServers().Where(s => !s.IsReplica).ToList();
+            if (primaries.Count == 0 || !redis.IsConnected)
+            {
+                return HealthCheckResult.Unhealthy($"{store}: Redis is not connected.", data: data);
+            }
+
+            foreach (var server in primaries)
+            {
+                var rtt = await server.PingAsync().WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+                data[$"round_trip_ms {server.EndPoint}"] = Math.Round(rtt.TotalMilliseconds, 3);
+            }
+
+            var findings = await CheckAsync(redis).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            foreach (var f in findings)
+            {
+                data[$"{(f.Unsafe ? "unsafe" : "weak")} {f.Server}"] = f.Message;
+            }
+
+            if (findings.Any(f => f.Unsafe))
+            {
+                return HealthCheckResult.Unhealthy($"{store}: Redis answered PING, but a setting lets it forget what the store keeps: " + string.Join(" ", findings.Where(f => f.Unsafe).Select(f => f.Message)), data: data);
+            }
+
+            return findings.Count > 0
+                ? HealthCheckResult.Degraded($"{store}: Redis answered PING; " + string.Join(" ", findings.Select(f => f.Message)), data: data)
+                : HealthCheckResult.Healthy($"{store}: Redis answered PING.", data);
+        }
+        catch (TimeoutException)
+        {
+            return HealthCheckResult.Unhealthy($"{store}: Redis did not answer PING within {timeout.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)} ms.", data: data);
+        }
+        catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
+        {
+            return HealthCheckResult.Unhealthy($"{store}: Redis is unreachable or refused PING.", ex, data);
+        }
     }
 }

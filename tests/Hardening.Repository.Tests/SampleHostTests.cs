@@ -55,7 +55,8 @@ public sealed partial class SampleHostTests(ITestOutputHelper output)
                 Assert.Equal("Healthy", doc.RootElement.GetProperty("status").GetString());
                 var checks = doc.RootElement.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("status").GetString());
                 Assert.Equal("Healthy", checks["postgresql"]);
-                Assert.Equal("Healthy", checks["redis"]);
+                Assert.Equal("Healthy", checks["hardening-auth-replay-store"]);
+                Assert.Equal("Healthy", checks["hardening-sse-store"]);
                 Assert.Equal("Healthy", checks["hardening-rls"]);
             }
 

@@ -76,13 +76,4 @@ public static class PasswordHasherServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PasswordHasherStartupCheck>());
         return services;
     }
-
-    private sealed class PasswordHasherOptionsValidator : IValidateOptions<PasswordHasherOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, PasswordHasherOptions options)
-        {
-            var problems = options.Validate();
-            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-        }
-    }
 }

@@ -2,9 +2,11 @@ using System.Diagnostics.Metrics;
 
 namespace Hardening.Auth;
 
-/// <summary>The counters of the token and throttling features, created once from <see cref="IMeterFactory"/>.</summary>
+/// <summary>The instruments of the token and throttling features, created once from <see cref="IMeterFactory"/>.</summary>
 internal sealed class AuthMetrics
 {
+    public const string MeterName = AuthMeters.MeterName;
+
     private readonly Counter<long> _tokenRejected;
     private readonly Counter<long> _loginFailures;
     private readonly Counter<long> _loginThrottled;
@@ -13,11 +15,11 @@ internal sealed class AuthMetrics
     public AuthMetrics(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
-        var meter = Meter = meterFactory.Create(AuthTelemetry.MeterName);
-        _tokenRejected = meter.CreateCounter<long>("hardening.auth.token.rejected", "{token}", "Tokens rejected, by reason.");
-        _loginFailures = meter.CreateCounter<long>("hardening.auth.login.failures", "{attempt}", "Failed password logins (known and unknown accounts alike).");
-        _loginThrottled = meter.CreateCounter<long>("hardening.auth.login.throttled", "{attempt}", "Login attempts refused by the throttle, by scope.");
-        _replayStoreErrors = meter.CreateCounter<long>("hardening.auth.replay.store_errors", "{error}", "Replay store calls that failed (store unreachable, timed out or full).");
+        var meter = Meter = meterFactory.Create(MeterName);
+        _tokenRejected = meter.CreateCounter<long>(AuthMeters.TokenRejected, "{token}", "Tokens rejected, by reason.");
+        _loginFailures = meter.CreateCounter<long>(AuthMeters.LoginFailures, "{attempt}", "Failed password logins (known and unknown accounts alike).");
+        _loginThrottled = meter.CreateCounter<long>(AuthMeters.LoginThrottled, "{attempt}", "Login attempts refused by the throttle, by scope.");
+        _replayStoreErrors = meter.CreateCounter<long>(AuthMeters.ReplayStoreErrors, "{error}", "Replay store calls that failed (store unreachable, timed out or full).");
     }
 
     /// <summary>The meter instance (tests listen to this one only).</summary>
@@ -31,7 +33,13 @@ internal sealed class AuthMetrics
         }
     }
 
-    public void LoginFailed() => _loginFailures.Add(1);
+    public void LoginFailed()
+    {
+        if (_loginFailures.Enabled)
+        {
+            _loginFailures.Add(1);
+        }
+    }
 
     public void LoginThrottled(string scope)
     {
@@ -41,5 +49,11 @@ internal sealed class AuthMetrics
         }
     }
 
-    public void ReplayStoreError() => _replayStoreErrors.Add(1);
+    public void ReplayStoreError()
+    {
+        if (_replayStoreErrors.Enabled)
+        {
+            _replayStoreErrors.Add(1);
+        }
+    }
 }

@@ -125,7 +125,7 @@ public sealed class StateMachineBuilder<TEntity>
         return this;
     }
 
-    /// <summary>The meter factory for the <c>hardening.fsm.transitions</c> counter (default: a meter of the machine's own).</summary>
+    /// <summary>The meter factory for the <c>hardening.fsm.transitions</c> counter; without one (outside DI) the machine records no metrics.</summary>
     public StateMachineBuilder<TEntity> UseMeterFactory(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);

@@ -20,7 +20,7 @@ public sealed class StateMachine<TEntity>
     private readonly ITransitionAuditSink[] _sinks;
     private readonly TimeProvider _time;
     private readonly ILogger? _logger;
-    private readonly TransitionMetrics _metrics;
+    private readonly FsmMetrics _metrics;
     private readonly Func<TEntity, string> _entityId;
     private readonly (string Name, Func<TEntity, bool> Holds)[] _globalInvariants;
 
@@ -31,7 +31,7 @@ public sealed class StateMachine<TEntity>
         _time = time;
         _logger = logger;
         _entityId = b.EntityId;
-        _metrics = new TransitionMetrics(b.Name, meterFactory);
+        _metrics = new FsmMetrics(b.Name, meterFactory);
 
         var canonical = b.States.ToDictionary(s => s.Name, s => s.Name, StringComparer.Ordinal);
         _globalInvariants = [.. b.GlobalInvariants.Select(i => (i.Name, ConditionCompiler.Compile<TEntity>(i.Condition)))];

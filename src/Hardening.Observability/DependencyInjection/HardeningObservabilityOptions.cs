@@ -27,9 +27,6 @@ public sealed class ReadinessOptions
     /// <summary>How long <c>SELECT 1</c> may take before PostgreSQL counts as down. Default 2 s.</summary>
     public TimeSpan PostgreSqlTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>How long <c>PING</c> may take before Redis counts as down. Default 1 s.</summary>
-    public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromSeconds(1);
-
     /// <summary>The version reported by the health and diagnosis pages. Default: the entry assembly's informational version.</summary>
     public string? Version { get; set; }
 }

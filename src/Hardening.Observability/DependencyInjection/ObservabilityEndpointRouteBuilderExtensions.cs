@@ -15,19 +15,20 @@ public static class ObservabilityEndpointRouteBuilderExtensions
     /// Maps <c>GET {pattern}</c> serving the Prometheus text format. The endpoint is excluded from HTTP metrics and,
     /// unless configured otherwise, requires the app's default authorization policy (see
     /// <see cref="PrometheusExporterOptions.AuthorizationPolicy"/>, <see cref="PrometheusExporterOptions.Authorize"/> and
-    /// <see cref="PrometheusExporterOptions.AllowAnonymous"/>).
+    /// <see cref="PrometheusExporterOptions.AllowAnonymous"/>). Named apart from OpenTelemetry's
+    /// <c>MapPrometheusScrapingEndpoint</c>, so an app that references both compiles without an ambiguous call.
     /// </summary>
     /// <example>
     /// <code>
-    /// app.MapPrometheusScrapingEndpoint("/metrics");
+    /// app.MapHardeningMetrics("/metrics");
     /// </code>
     /// </example>
-    public static IEndpointConventionBuilder MapPrometheusScrapingEndpoint(this IEndpointRouteBuilder endpoints, string pattern = "/metrics")
+    public static IEndpointConventionBuilder MapHardeningMetrics(this IEndpointRouteBuilder endpoints, string pattern = "/metrics")
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentException.ThrowIfNullOrWhiteSpace(pattern);
         var services = endpoints.ServiceProvider;
-        var exporter = services.GetService<PrometheusExporter>() ?? throw new InvalidOperationException("Call services.AddHardeningObservability() before MapPrometheusScrapingEndpoint().");
+        var exporter = services.GetService<PrometheusExporter>() ?? throw new InvalidOperationException("Call services.AddHardeningObservability() before MapHardeningMetrics().");
         var options = services.GetRequiredService<IOptions<HardeningObservabilityOptions>>().Value.Prometheus;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Hardening.Observability.Prometheus");
         var builder = MapGuardedGet(endpoints, pattern, options.Authorize, logger, async context =>

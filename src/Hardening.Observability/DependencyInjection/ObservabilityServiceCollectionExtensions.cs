@@ -1,5 +1,4 @@
 using Hardening.Observability;
-using Hardening.Shared;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -14,17 +13,20 @@ public static class ObservabilityServiceCollectionExtensions
     /// <summary>
     /// Registers the metric presets (<see cref="IngestionTelemetry"/>, <see cref="SecurityTelemetry"/>,
     /// <see cref="TenantUsageTelemetry"/>), the <see cref="PrometheusExporter"/>, the health-status gauge, the diagnosis
-    /// page and <c>AddHealthChecks()</c>. Add the dependency checks with
-    /// <see cref="AddHardeningPostgreSqlCheck"/> and <see cref="AddHardeningRedisCheck"/>, then map the endpoints with
-    /// <c>MapPrometheusScrapingEndpoint</c>, <c>MapHardeningHealthChecks</c> and <c>MapHardeningDiagnostics</c>.
+    /// page and <c>AddHealthChecks()</c>. Add the dependency checks on the builder it returns:
+    /// <see cref="AddHardeningPostgreSqlCheck"/> here, and each package's own check (<c>AddHardeningRlsLintCheck</c>,
+    /// <c>AddHardeningTokenReplayStoreCheck</c>, <c>AddHardeningSseStoreCheck</c>), then map the endpoints with
+    /// <c>MapHardeningMetrics</c>, <c>MapHardeningHealthChecks</c> and <c>MapHardeningDiagnostics</c>.
     /// </summary>
     /// <example>
     /// <code>
     /// builder.Services.AddHardeningObservability(o => o.Prometheus.AuthorizationPolicy = "metrics")
     ///     .AddHardeningPostgreSqlCheck()
-    ///     .AddHardeningRedisCheck();
+    ///     .AddHardeningRlsLintCheck()            // Hardening.Rls
+    ///     .AddHardeningTokenReplayStoreCheck()   // Hardening.Auth
+    ///     .AddHardeningSseStoreCheck();          // Hardening.Sse
     /// var app = builder.Build();
-    /// app.MapPrometheusScrapingEndpoint("/metrics");
+    /// app.MapHardeningMetrics("/metrics");
     /// app.MapHardeningHealthChecks();
     /// app.MapHardeningDiagnostics();
     /// </code>
@@ -38,7 +40,8 @@ public static class ObservabilityServiceCollectionExtensions
             optionsBuilder.Configure(configure);
         }
 
-        optionsBuilder.Validate(Validate).ValidateOnStart();
+        optionsBuilder.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HardeningObservabilityOptions>, HardeningObservabilityOptionsValidator>());
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new PrometheusExporter(sp.GetRequiredService<IOptions<HardeningObservabilityOptions>>().Value.Prometheus, sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
@@ -67,51 +70,6 @@ public static class ObservabilityServiceCollectionExtensions
             sp.GetRequiredService<PrometheusExporter>()), HealthStatus.Unhealthy, [HealthCheckNames.ReadyTag]));
     }
 
-    /// <summary>
-    /// Adds the Redis readiness check on the app's <c>IConnectionMultiplexer</c> (the keyed one when
-    /// <paramref name="serviceKey"/> is set): <c>PING</c> on every primary within <see cref="ReadinessOptions.RedisTimeout"/>,
-    /// Unhealthy when an eviction policy could drop consumed single-use tokens, Degraded without persistence.
-    /// </summary>
-    /// <param name="builder">The health checks builder.</param>
-    /// <param name="name">The check's name.</param>
-    /// <param name="serviceKey">The DI service key of the multiplexer; null for the unkeyed registration.</param>
-    /// <returns><paramref name="builder"/>.</returns>
-    public static IHealthChecksBuilder AddHardeningRedisCheck(this IHealthChecksBuilder builder, string name = HealthCheckNames.Redis, object? serviceKey = null)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        return builder.Add(new HealthCheckRegistration(name, sp => new RedisHealthCheck(
-            RedisMultiplexers.Resolve(sp, serviceKey, "The Redis readiness check"),
-            sp.GetRequiredService<IOptions<HardeningObservabilityOptions>>()), HealthStatus.Unhealthy, [HealthCheckNames.ReadyTag]));
-    }
-
-    /// <summary>
-    /// Adds the RLS linter hook: <paramref name="countErrorFindings"/> runs the linter (for example Hardening.Rls's) and
-    /// returns the number of error-level findings; any finding makes readiness Unhealthy.
-    /// </summary>
-    public static IHealthChecksBuilder AddRlsLinterCheck(this IHealthChecksBuilder builder, Func<IServiceProvider, CancellationToken, Task<int>> countErrorFindings)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(countErrorFindings);
-        return builder.AddHardeningReadinessCheck(HealthCheckNames.RlsLinter, async (sp, ct) =>
-        {
-            var errors = await countErrorFindings(sp, ct).ConfigureAwait(false);
-            return errors == 0
-                ? HealthCheckResult.Healthy("The RLS linter found no errors.")
-                : HealthCheckResult.Unhealthy($"The RLS linter found {errors} error finding(s): tenant isolation may be broken.", data: new Dictionary<string, object> { ["errors"] = errors });
-        });
-    }
-
-    /// <summary>Adds the SSE backplane hook: <paramref name="isConnected"/> returns whether the backplane (for example Hardening.Sse's Redis backplane) is connected.</summary>
-    public static IHealthChecksBuilder AddSseBackplaneCheck(this IHealthChecksBuilder builder, Func<IServiceProvider, CancellationToken, Task<bool>> isConnected)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(isConnected);
-        return builder.AddHardeningReadinessCheck(HealthCheckNames.SseBackplane, async (sp, ct) =>
-            await isConnected(sp, ct).ConfigureAwait(false)
-                ? HealthCheckResult.Healthy("The SSE backplane is connected.")
-                : HealthCheckResult.Unhealthy("The SSE backplane is disconnected: events published on other instances do not reach this one."));
-    }
-
     /// <summary>Adds any readiness check from a delegate, tagged <see cref="HealthCheckNames.ReadyTag"/> (run by <c>/health/ready</c>, not by <c>/health/live</c>).</summary>
     public static IHealthChecksBuilder AddHardeningReadinessCheck(this IHealthChecksBuilder builder, string name, Func<IServiceProvider, CancellationToken, Task<HealthCheckResult>> check)
     {
@@ -125,31 +83,5 @@ public static class ObservabilityServiceCollectionExtensions
     {
         _ = services.GetRequiredService<PrometheusExporter>();
         return services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
-    }
-
-    private static bool Validate(HardeningObservabilityOptions o)
-    {
-        if (o.Prometheus.MaxSeriesPerInstrument < 1)
-        {
-            throw new OptionsValidationException(nameof(HardeningObservabilityOptions), typeof(HardeningObservabilityOptions), ["Prometheus.MaxSeriesPerInstrument must be at least 1."]);
-        }
-
-        if (o.TenantUsage.MaxTenants < 1)
-        {
-            throw new OptionsValidationException(nameof(HardeningObservabilityOptions), typeof(HardeningObservabilityOptions), ["TenantUsage.MaxTenants must be at least 1."]);
-        }
-
-        if (o.Readiness.PostgreSqlTimeout <= TimeSpan.Zero || o.Readiness.RedisTimeout <= TimeSpan.Zero)
-        {
-            throw new OptionsValidationException(nameof(HardeningObservabilityOptions), typeof(HardeningObservabilityOptions), ["Readiness timeouts must be positive."]);
-        }
-
-        if (o.Diagnostics.SampleInterval < TimeSpan.FromSeconds(1) || o.Diagnostics.MaxSeriesPerMetric < 1 || o.Diagnostics.PercentileWindow <= TimeSpan.Zero)
-        {
-            throw new OptionsValidationException(nameof(HardeningObservabilityOptions), typeof(HardeningObservabilityOptions), ["Diagnostics.SampleInterval must be at least 1 s, MaxSeriesPerMetric at least 1 and PercentileWindow positive."]);
-        }
-
-        o.Alerts.Validate();
-        return true;
     }
 }

@@ -2,8 +2,16 @@ namespace Hardening.Observability;
 
 /// <summary>
 /// The meter names of the Hardening packages and of the presets in this package. The Prometheus exporter, the alert
-/// rules and the diagnosis page know these names; the packages themselves do not depend on this one.
+/// rules and the diagnosis page know these names; the packages themselves do not depend on this one (each package
+/// names its own meter: <c>AuthMeters.MeterName</c>, <c>RlsMeters.MeterName</c>, <c>FsmMeters.MeterName</c>,
+/// <c>SseMeters.MeterName</c>), and a test proves the names here equal theirs.
 /// </summary>
+/// <example>
+/// <code>
+/// builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter([.. HardeningMeters.Packages]));
+/// // or: .WithMetrics(m => m.AddHardeningInstrumentation());
+/// </code>
+/// </example>
 public static class HardeningMeters
 {
     /// <summary>The ingestion preset (résumé parsing, OCR, duplicates, failures, queue depth).</summary>
@@ -36,7 +44,13 @@ public static class HardeningMeters
     /// <summary>Npgsql's connection-pool and command metrics.</summary>
     public const string Npgsql = "Npgsql";
 
-    /// <summary>Every meter above: what the Prometheus endpoint exports unless configured otherwise.</summary>
+    /// <summary>
+    /// The meters of the Hardening packages and of this package's presets (every name above that starts with
+    /// <c>Hardening.</c>): what <c>AddHardeningInstrumentation()</c> registers with OpenTelemetry.
+    /// </summary>
+    public static IReadOnlyList<string> Packages { get; } = [Ingestion, Security, Tenancy, Health, Auth, Rls, Fsm, Sse];
+
+    /// <summary>Every meter above, the Hardening ones and the ASP.NET Core and Npgsql meters the alert presets read: what the Prometheus endpoint exports unless configured otherwise.</summary>
     public static IReadOnlyList<string> All { get; } =
         [Ingestion, Security, Tenancy, Health, Auth, Rls, Fsm, Sse, AspNetCoreHosting, Npgsql];
 }

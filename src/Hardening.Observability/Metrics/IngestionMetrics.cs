@@ -5,6 +5,8 @@ namespace Hardening.Observability;
 /// <summary>The ingestion preset's instruments (meter <see cref="HardeningMeters.Ingestion"/>).</summary>
 internal sealed class IngestionMetrics
 {
+    public const string MeterName = HardeningMeters.Ingestion;
+
     public const string ParseDurationName = "hardening.ingestion.parse.duration";
     public const string ProcessedName = "hardening.ingestion.resumes";
     public const string FailuresName = "hardening.ingestion.failures";
@@ -26,7 +28,7 @@ internal sealed class IngestionMetrics
 
     public IngestionMetrics(IMeterFactory meterFactory, Func<IEnumerable<Measurement<long>>> queueDepths)
     {
-        var meter = meterFactory.Create(HardeningMeters.Ingestion);
+        var meter = meterFactory.Create(MeterName);
         _parseDuration = meter.CreateHistogram<double>(
             ParseDurationName, unit: "s", description: "Time to parse one résumé.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = ParseDurationBuckets });

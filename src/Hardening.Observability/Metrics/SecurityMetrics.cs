@@ -5,6 +5,8 @@ namespace Hardening.Observability;
 /// <summary>The security preset's instruments (meter <see cref="HardeningMeters.Security"/>).</summary>
 internal sealed class SecurityMetrics
 {
+    public const string MeterName = HardeningMeters.Security;
+
     public const string EventsName = "hardening.security.events";
 
     private static readonly object[] EventTags = [.. Enum.GetValues<SecurityEvent>().Select(e => (object)EventText(e))];
@@ -13,7 +15,7 @@ internal sealed class SecurityMetrics
 
     public SecurityMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(HardeningMeters.Security);
+        var meter = meterFactory.Create(MeterName);
         _events = meter.CreateCounter<long>(EventsName, unit: "{event}", description: "Security events, by kind.");
     }
 

@@ -6,6 +6,8 @@ namespace Hardening.Observability;
 /// <summary>The per-tenant usage preset's instruments (meter <see cref="HardeningMeters.Tenancy"/>).</summary>
 internal sealed class TenantUsageMetrics
 {
+    public const string MeterName = HardeningMeters.Tenancy;
+
     public const string RequestsName = "hardening.tenant.requests";
     public const string ResumesName = "hardening.tenant.resumes";
 
@@ -23,7 +25,7 @@ internal sealed class TenantUsageMetrics
             return;
         }
 
-        var meter = meterFactory.Create(HardeningMeters.Tenancy);
+        var meter = meterFactory.Create(MeterName);
         _requests = meter.CreateCounter<long>(RequestsName, unit: "{request}", description: "Requests per tenant (the first MaxTenants tenants; the rest under _OTHER).");
         _resumes = meter.CreateCounter<long>(ResumesName, unit: "{resume}", description: "Résumés ingested per tenant (the first MaxTenants tenants; the rest under _OTHER).");
     }

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Hardening.Rls;
 
 namespace Hardening.Rls;
 
@@ -25,12 +24,6 @@ public sealed class RlsOptions
     /// <summary>Setting names and value limits of the registered <see cref="TenantDataSource"/>.</summary>
     public TenantDataSourceOptions DataSource { get; } = new();
 
-    /// <summary>What the readiness health check lints.</summary>
+    /// <summary>What the linter (and its readiness check, <c>AddHardeningRlsLintCheck</c>) lints.</summary>
     public RlsLintOptions Lint { get; } = new();
-
-    /// <summary>Whether to register the lint as a health check (tag <c>ready</c>). Default true.</summary>
-    public bool AddHealthCheck { get; set; } = true;
-
-    /// <summary>The health check's name. Default <c>hardening-rls</c>.</summary>
-    public string HealthCheckName { get; set; } = "hardening-rls";
 }

@@ -11,8 +11,9 @@ public static class RlsServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the claim-based scoped <see cref="ITenantContext"/>, a singleton <see cref="TenantDataSource"/> over
-    /// the <see cref="NpgsqlDataSource"/> you registered, the <see cref="RlsLinter"/> and (by default) its readiness
-    /// health check (tag <c>ready</c>). Add <c>app.UseHardeningRls()</c> after authentication for the tenant-header check.
+    /// the <see cref="NpgsqlDataSource"/> you registered and the <see cref="RlsLinter"/>; options are validated at start-up.
+    /// Add the linter's readiness check with <c>AddHealthChecks().AddHardeningRlsLintCheck()</c> and
+    /// <c>app.UseHardeningRls()</c> after authentication for the tenant-header check.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Adjusts <see cref="RlsOptions"/>.</param>
@@ -21,6 +22,7 @@ public static class RlsServiceCollectionExtensions
     /// <code>
     /// builder.Services.AddSingleton(NpgsqlDataSource.Create(builder.Configuration.GetConnectionString("app")!));
     /// builder.Services.AddHardeningRls(o => { o.TenantClaimType = "tid"; o.Lint.AppRole = "ats_app"; });
+    /// builder.Services.AddHealthChecks().AddHardeningRlsLintCheck();
     /// // in an endpoint: (TenantDataSource db, ITenantContext tenant) => db.OpenSessionAsync(tenant) ...
     /// </code>
     /// </example>
@@ -33,7 +35,8 @@ public static class RlsServiceCollectionExtensions
             builder.Configure(configure);
         }
 
-        builder.Validate(Validate).ValidateOnStart();
+        builder.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RlsOptions>, RlsOptionsValidator>());
         services.AddHttpContextAccessor();
         services.AddMetrics();
         services.TryAddSingleton<RlsMetrics>();
@@ -45,13 +48,6 @@ public static class RlsServiceCollectionExtensions
             return new TenantDataSource(dataSource, sp.GetRequiredService<IOptions<RlsOptions>>().Value.DataSource, sp.GetService<ILogger<TenantDataSource>>());
         });
         services.TryAddSingleton(sp => new RlsLinter(LintOptions(sp.GetRequiredService<IOptions<RlsOptions>>().Value), sp.GetRequiredService<RlsMetrics>(), sp.GetService<ILogger<RlsLinter>>()));
-
-        var options = new RlsOptions();
-        configure?.Invoke(options);
-        if (options.AddHealthCheck)
-        {
-            services.AddHealthChecks().AddCheck<RlsLintHealthCheck>(options.HealthCheckName, tags: ["ready"]);
-        }
 
         return services;
     }
@@ -81,37 +77,5 @@ public static class RlsServiceCollectionExtensions
         }
 
         return copy;
-    }
-
-    private static bool Validate(RlsOptions o)
-    {
-        // Throwing gives a message that says what is wrong (returning false would only say "validation failed").
-        if (string.IsNullOrWhiteSpace(o.TenantClaimType) || string.IsNullOrWhiteSpace(o.UserClaimType) || string.IsNullOrWhiteSpace(o.RoleClaimType))
-        {
-            throw new OptionsValidationException(nameof(RlsOptions), typeof(RlsOptions), ["RlsOptions: TenantClaimType, UserClaimType and RoleClaimType must not be empty."]);
-        }
-
-        if (o.TenantHeaderName is { } h && (h.Length == 0 || h.Any(c => c <= ' ' || c >= 127 || c == ':')))
-        {
-            throw new OptionsValidationException(nameof(RlsOptions), typeof(RlsOptions), [$"RlsOptions.TenantHeaderName '{h}' is not a valid HTTP header name; use a token such as 'X-Tenant-Id', or null to disable the check."]);
-        }
-
-        try
-        {
-            TenantSettings.ValidateName(o.DataSource.TenantSetting, "tenant", nameof(o.DataSource.TenantSetting));
-            TenantSettings.ValidateName(o.DataSource.UserSetting, "user", nameof(o.DataSource.UserSetting));
-            TenantSettings.ValidateName(o.DataSource.RolesSetting, "roles", nameof(o.DataSource.RolesSetting));
-            SqlNames.Check(o.Lint.TenantColumn, "tenant column", nameof(o.Lint.TenantColumn));
-            if (o.Lint.AppRole is not null)
-            {
-                SqlNames.Check(o.Lint.AppRole, "application role", nameof(o.Lint.AppRole));
-            }
-        }
-        catch (ArgumentException e)
-        {
-            throw new OptionsValidationException(nameof(RlsOptions), typeof(RlsOptions), [$"RlsOptions: {e.Message}"]);
-        }
-
-        return true;
     }
 }

@@ -1,11 +1,12 @@
 using System.Diagnostics.Metrics;
-using Hardening.Rls;
 
 namespace Hardening.Rls;
 
 /// <summary>The instruments of this package, created once from <see cref="IMeterFactory"/>.</summary>
 internal sealed class RlsMetrics
 {
+    public const string MeterName = RlsMeters.MeterName;
+
     private readonly Counter<long> _mismatches;
     private long _lintErrors;
     private long _lintWarnings;
@@ -14,12 +15,18 @@ internal sealed class RlsMetrics
     public RlsMetrics(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
-        var meter = meterFactory.Create(RlsTelemetry.MeterName);
-        _mismatches = meter.CreateCounter<long>(RlsTelemetry.TenantMismatches, "{request}", "Requests refused with 403 because the tenant header disagreed with the tenant claim.");
-        meter.CreateObservableGauge(RlsTelemetry.LintFindings, ObserveFindings, "{finding}", "Findings of the latest row-level-security lint run, by level.");
+        var meter = meterFactory.Create(MeterName);
+        _mismatches = meter.CreateCounter<long>(RlsMeters.TenantMismatches, "{request}", "Requests refused with 403 because the tenant header disagreed with the tenant claim.");
+        meter.CreateObservableGauge(RlsMeters.LintFindings, ObserveFindings, "{finding}", "Findings of the latest row-level-security lint run, by level.");
     }
 
-    public void TenantMismatch() => _mismatches.Add(1);
+    public void TenantMismatch()
+    {
+        if (_mismatches.Enabled)
+        {
+            _mismatches.Add(1);
+        }
+    }
 
     public void LintCompleted(RlsLintReport report)
     {

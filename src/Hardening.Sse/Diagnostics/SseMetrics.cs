@@ -2,45 +2,85 @@ using System.Diagnostics.Metrics;
 
 namespace Hardening.Sse;
 
-/// <summary>The instruments of the <c>Hardening.Sse</c> meter.</summary>
+/// <summary>The instruments of this package, created once from <see cref="IMeterFactory"/>.</summary>
 internal sealed class SseMetrics
 {
+    public const string MeterName = SseMeters.MeterName;
+
     private static readonly double[] LagBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    private readonly UpDownCounter<long> _connections;
+    private readonly Counter<long> _published;
+    private readonly Counter<long> _delivered;
+    private readonly Counter<long> _replayed;
+    private readonly Counter<long> _resets;
+    private readonly Counter<long> _slowConsumerDisconnects;
+    private readonly Histogram<double> _deliveryLag;
 
     public SseMetrics(IMeterFactory meterFactory)
     {
-        var meter = Meter = meterFactory.Create(SseInstruments.MeterName);
-        Connections = meter.CreateUpDownCounter<long>(SseInstruments.Connections, "{connection}", "Open SSE connections.");
-        Published = meter.CreateCounter<long>(SseInstruments.EventsPublished, "{event}", "Events appended to the log.");
-        Delivered = meter.CreateCounter<long>(SseInstruments.EventsDelivered, "{event}", "Events written to connections, live or replayed.");
-        Replayed = meter.CreateCounter<long>(SseInstruments.EventsReplayed, "{event}", "Events written to connections from the log (replay and gap fill).");
-        Resets = meter.CreateCounter<long>(SseInstruments.Resets, "{reset}", "reset events sent: the client must re-fetch its state.");
-        SlowConsumerDisconnects = meter.CreateCounter<long>(SseInstruments.SlowConsumerDisconnects, "{connection}", "Connections closed because their queue was full.");
-        DeliveryLag = meter.CreateHistogram<double>(SseInstruments.DeliveryLag, "s", "Time from publish to write of live events.",
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = Meter = meterFactory.Create(MeterName);
+        _connections = meter.CreateUpDownCounter<long>(SseMeters.Connections, "{connection}", "Open SSE connections.");
+        _published = meter.CreateCounter<long>(SseMeters.EventsPublished, "{event}", "Events appended to the log.");
+        _delivered = meter.CreateCounter<long>(SseMeters.EventsDelivered, "{event}", "Events written to connections, live or replayed.");
+        _replayed = meter.CreateCounter<long>(SseMeters.EventsReplayed, "{event}", "Events written to connections from the log (replay and gap fill).");
+        _resets = meter.CreateCounter<long>(SseMeters.Resets, "{reset}", "reset events sent: the client must re-fetch its state.");
+        _slowConsumerDisconnects = meter.CreateCounter<long>(SseMeters.SlowConsumerDisconnects, "{connection}", "Connections closed because their queue was full.");
+        _deliveryLag = meter.CreateHistogram<double>(SseMeters.DeliveryLag, "s", "Time from publish to write of live events.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LagBuckets });
     }
 
+    /// <summary>The meter instance (tests listen to this one only).</summary>
     public Meter Meter { get; }
 
-    public UpDownCounter<long> Connections { get; }
+    /// <summary>Whether anyone listens to the delivery lag, so callers skip reading the clock when nobody does.</summary>
+    public bool DeliveryLagEnabled => _deliveryLag.Enabled;
 
-    public Counter<long> Published { get; }
+    // The connection gauge is always kept, so that a listener attached mid-connection never sees it go negative.
+    public void ConnectionOpened() => _connections.Add(1);
 
-    public Counter<long> Delivered { get; }
+    public void ConnectionClosed() => _connections.Add(-1);
 
-    public Counter<long> Replayed { get; }
+    public void Published()
+    {
+        if (_published.Enabled)
+        {
+            _published.Add(1);
+        }
+    }
 
-    public Counter<long> Resets { get; }
+    public void Delivered()
+    {
+        if (_delivered.Enabled)
+        {
+            _delivered.Add(1);
+        }
+    }
 
-    public Counter<long> SlowConsumerDisconnects { get; }
+    public void Replayed()
+    {
+        if (_replayed.Enabled)
+        {
+            _replayed.Add(1);
+        }
+    }
 
-    public Histogram<double> DeliveryLag { get; }
+    public void SlowConsumerDisconnect()
+    {
+        if (_slowConsumerDisconnects.Enabled)
+        {
+            _slowConsumerDisconnects.Add(1);
+        }
+    }
+
+    public void DeliveryLag(double seconds) => _deliveryLag.Record(seconds);
 
     public void Reset(string reason)
     {
-        if (Resets.Enabled)
+        if (_resets.Enabled)
         {
-            Resets.Add(1, new KeyValuePair<string, object?>("reason", reason));
+            _resets.Add(1, new KeyValuePair<string, object?>("reason", reason));
         }
     }
 }

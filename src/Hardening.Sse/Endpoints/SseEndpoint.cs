@@ -72,7 +72,7 @@ internal sealed class SseEndpoint
             ? CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted)
             : CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _lifetime.ApplicationStopping);
         var session = new SseSession(_store, stream!, _options, _metrics, _time, _logger);
-        _metrics.Connections.Add(1);
+        _metrics.ConnectionOpened();
         try
         {
             await session.RunAsync(response.BodyWriter, lastEventId, _endpoint.StartPosition, stop.Token).ConfigureAwait(false);
@@ -98,7 +98,7 @@ internal sealed class SseEndpoint
         }
         finally
         {
-            _metrics.Connections.Add(-1);
+            _metrics.ConnectionClosed();
         }
     }
 }

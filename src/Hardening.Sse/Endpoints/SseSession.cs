@@ -152,7 +152,7 @@ internal sealed class SseSession : ISseListener
             return await EndStoreUnavailableAsync(output, cancellationToken).ConfigureAwait(false);
         }
 
-        _metrics.SlowConsumerDisconnects.Add(1);
+        _metrics.SlowConsumerDisconnect();
         SseLog.SlowConsumer(_logger, _stream, _options.SubscriberQueueCapacity);
         output.Write(SseFrames.Comment($"slow consumer: more than {_options.SubscriberQueueCapacity} events queued; reconnect with Last-Event-ID to resume"));
         await FlushAsync(output, cancellationToken).ConfigureAwait(false);
@@ -242,9 +242,9 @@ internal sealed class SseSession : ISseListener
         }
 
         Write(output, e);
-        if (_metrics.DeliveryLag.Enabled)
+        if (_metrics.DeliveryLagEnabled)
         {
-            _metrics.DeliveryLag.Record(Math.Max(0, (_time.GetUtcNow() - e.PublishedAt).TotalSeconds));
+            _metrics.DeliveryLag(Math.Max(0, (_time.GetUtcNow() - e.PublishedAt).TotalSeconds));
         }
     }
 
@@ -286,7 +286,7 @@ internal sealed class SseSession : ISseListener
             }
 
             Write(output, e);
-            _metrics.Replayed.Add(1);
+            _metrics.Replayed();
         }
 
         if (output.UnflushedBytes > 32 * 1024)
@@ -301,7 +301,7 @@ internal sealed class SseSession : ISseListener
     {
         output.Write(e.Frame);
         _cursor = e.Sequence;
-        _metrics.Delivered.Add(1);
+        _metrics.Delivered();
     }
 
     private void WriteReset(PipeWriter output, string epoch, long head, string reason)

@@ -70,7 +70,7 @@ public sealed class SsePublisher
             throw new SseStoreUnavailableException($"The event for stream '{stream}' was not published: the event store is unavailable ({ex.Message}). Retry when it is back.", ex);
         }
 
-        _metrics.Published.Add(1);
+        _metrics.Published();
         return published;
     }
 

@@ -123,6 +123,9 @@ internal sealed class RedisSseStore : ISseStore
         _redis.ConnectionRestored += OnConnectionRestored;
     }
 
+    /// <summary>The app's multiplexer (the store check reads it).</summary>
+    public IConnectionMultiplexer Multiplexer => _redis;
+
     // Messages published while the subscriber connection is down are recovered when it is back (OnCatchUpNeeded on
     // every listener). Still true so that the heartbeat poll stays as a backstop for a loss that no connection event
     // reveals (e.g. a catch-up signal that found a session's queue full).

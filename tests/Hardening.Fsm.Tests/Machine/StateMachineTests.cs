@@ -161,7 +161,7 @@ public sealed class StateMachineTests
     public void Transitions_are_counted_with_machine_outcome_and_reason_tags()
     {
         using var meters = new TestMeterFactory();
-        using var transitions = new MetricCollector<long>(meters, StateMachineMetrics.MeterName, StateMachineMetrics.TransitionsCounterName);
+        using var transitions = new MetricCollector<long>(meters, FsmMeters.MeterName, FsmMeters.Transitions);
         var m = Builder().UseMeterFactory(meters).Build();
         var c = new Candidate(1);
         m.TryFire(c, "hire", Recruiter, "r", Applied);

@@ -1,11 +1,11 @@
-using System.Diagnostics.Metrics;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Hardening.Observability.Tests.Alerts;
 
-public sealed partial class AlertRuleTests : IDisposable
+public sealed partial class AlertRuleTests(PostgresFixture postgres) : IDisposable, IClassFixture<PostgresFixture>
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("hardening-rules-").FullName;
 
@@ -104,14 +104,23 @@ public sealed partial class AlertRuleTests : IDisposable
     }
 
     [Fact]
-    public async Task Every_metric_a_rule_reads_is_exported_under_that_name()
+    public async Task Every_metric_a_rule_reads_is_exported_under_that_name_by_the_real_packages()
     {
-        await using var app = await TestApp.StartAsync(b => b.Services.AddHardeningObservability(o => o.Prometheus.AllowAnonymous = true)
-            .AddHardeningReadinessCheck(HealthCheckNames.PostgreSql, (_, _) => Task.FromResult(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy()))
-            .AddHardeningReadinessCheck(HealthCheckNames.Redis, (_, _) => Task.FromResult(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy())),
+        // The packages' own instruments, driven through their code paths (a replayed jti, failed and throttled logins,
+        // a rejected transition, a published event, a lint run on a real PostgreSQL): a renamed instrument or a changed
+        // unit in any package changes the exported name and fails this test.
+        var database = await postgres.Server.CreateDatabaseAsync("alerts");
+        await using var app = await TestApp.StartAsync(b =>
+            {
+                b.Services.AddHardeningObservability(o => o.Prometheus.AllowAnonymous = true)
+                    .AddHardeningReadinessCheck(HealthCheckNames.PostgreSql, (_, _) => Task.FromResult(HealthCheckResult.Healthy()))
+                    .AddHardeningTokenReplayStoreCheck()
+                    .AddHardeningSseStoreCheck();
+                RealPackages.Register(b.Services, postgres.Server.ForDatabase(database));
+            },
             a =>
             {
-                a.MapPrometheusScrapingEndpoint();
+                a.MapHardeningMetrics();
                 a.MapHardeningHealthChecks();
                 a.MapGet("/", () => "ok");
             });
@@ -120,11 +129,13 @@ public sealed partial class AlertRuleTests : IDisposable
         ingestion.RecordProcessed();
         ingestion.RecordFailure(IngestionFailureReason.OcrFailed);
         ingestion.RecordOcrFallback();
-        OtherPackages.Record(app.Services.GetRequiredService<IMeterFactory>(), new Random(7));
+        using var packages = await RealPackages.ExerciseAsync(app.Services, lint: true);
+        packages.RecordOnTheRest(new Random(7));
         var client = app.Client();
         await client.GetStringAsync("/");
         await client.GetAsync("/health/ready");
-        var exported = Exposition.Parse(await client.GetStringAsync("/metrics")).Select(s => s.Name).ToHashSet();
+        var series = Exposition.Parse(await client.GetStringAsync("/metrics")).ToList();
+        var exported = series.Select(s => s.Name).ToHashSet();
 
         var referenced = AlertRulePresets.Create().SelectMany(r => MetricNames().Matches(r.Expression).Select(m => m.Value))
             .Where(n => n.StartsWith("hardening_", StringComparison.Ordinal) || n.StartsWith("http_", StringComparison.Ordinal))
@@ -134,6 +145,13 @@ public sealed partial class AlertRuleTests : IDisposable
         {
             Assert.True(exported.Contains(name), $"Rule metric {name} is not exported. Exported: {string.Join(", ", exported.Order())}");
         }
+
+        // The label values the rules select on are the ones the packages and checks really produce.
+        var checks = series.Where(s => s.Name == "hardening_health_check_status").Select(s => s.Labels["check"]).ToHashSet();
+        Assert.Contains(HealthCheckNames.TokenReplayStore, checks);
+        Assert.Contains(HealthCheckNames.SseStore, checks);
+        Assert.Contains(series, s => s.Name == "hardening_auth_token_rejected_total" && s.Labels.GetValueOrDefault("reason") == "replayed");
+        Assert.Contains(series, s => s.Name == "hardening_rls_lint_findings" && s.Labels.GetValueOrDefault("level") == "error");
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public sealed class DiagnosisPageTests
         {
             var root = page.RootElement;
             Assert.Equal("Unhealthy", root.GetProperty("readiness").GetProperty("status").GetString());
-            Assert.Contains(root.GetProperty("readiness").GetProperty("checks").EnumerateArray(), c => c.GetProperty("name").GetString() == "redis" && c.GetProperty("status").GetString() == "Unhealthy");
+            Assert.Contains(root.GetProperty("readiness").GetProperty("checks").EnumerateArray(), c => c.GetProperty("name").GetString() == HealthCheckNames.TokenReplayStore && c.GetProperty("status").GetString() == "Unhealthy");
 
             var metrics = root.GetProperty("metrics").EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!);
             var depthSeries = metrics["hardening_ingestion_queue_depth"].GetProperty("series").EnumerateArray().Single();
@@ -102,7 +102,7 @@ public sealed class DiagnosisPageTests
                 b.Services.AddSingleton<TimeProvider>(time);
                 b.Services.AddHardeningObservability()
                     .AddHardeningReadinessCheck(HealthCheckNames.PostgreSql, (_, _) => Task.FromResult(HealthCheckResult.Healthy()))
-                    .AddHardeningReadinessCheck(HealthCheckNames.Redis, (_, _) => Task.FromResult(HealthCheckResult.Unhealthy("down")));
+                    .AddHardeningReadinessCheck(HealthCheckNames.TokenReplayStore, (_, _) => Task.FromResult(HealthCheckResult.Unhealthy("down")));
             },
             a => a.MapHardeningDiagnostics());
 }

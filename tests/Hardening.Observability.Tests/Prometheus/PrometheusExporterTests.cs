@@ -7,23 +7,28 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Hardening.Observability.Tests.Prometheus;
 
-public sealed class PrometheusExporterTests
+public sealed class PrometheusExporterTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
     private static int _meterCounter;
 
     [Fact]
     public async Task Metrics_endpoint_output_with_every_preset_recording_random_values_passes_promtool_check_metrics()
     {
+        var database = await postgres.Server.CreateDatabaseAsync("exposition");
         await using var app = await TestApp.StartAsync(
-            b => b.Services.AddHardeningObservability(o =>
+            b =>
             {
-                o.Prometheus.AllowAnonymous = true;
-                o.TenantUsage.Enabled = true;
-                o.TenantUsage.MaxTenants = 5;
-            }),
+                b.Services.AddHardeningObservability(o =>
+                {
+                    o.Prometheus.AllowAnonymous = true;
+                    o.TenantUsage.Enabled = true;
+                    o.TenantUsage.MaxTenants = 5;
+                });
+                RealPackages.Register(b.Services, postgres.Server.ForDatabase(database));
+            },
             a =>
             {
-                a.MapPrometheusScrapingEndpoint("/metrics");
+                a.MapHardeningMetrics("/metrics");
                 a.MapGet("/", () => "ok");
             });
         var random = new Random(1234);
@@ -43,7 +48,8 @@ public sealed class PrometheusExporterTests
             tenants.RecordResumesIngested($"t{random.Next(0, 10)}");
         }
 
-        OtherPackages.Record(app.Services.GetRequiredService<IMeterFactory>(), random);
+        using var packages = await RealPackages.ExerciseAsync(app.Services, lint: true);
+        packages.RecordOnTheRest(random);
         var client = app.Client();
         Assert.Equal("ok", await client.GetStringAsync("/"));
         var response = await client.GetAsync("/metrics");
@@ -218,7 +224,7 @@ public sealed class PrometheusExporterTests
     [Fact]
     public async Task Metrics_endpoint_requires_authorization_by_default()
     {
-        await using var app = await TestApp.StartAsync(b => b.Services.AddHardeningObservability(), a => a.MapPrometheusScrapingEndpoint());
+        await using var app = await TestApp.StartAsync(b => b.Services.AddHardeningObservability(), a => a.MapHardeningMetrics());
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await app.Client().GetAsync("/metrics")).StatusCode);
         Assert.Equal(System.Net.HttpStatusCode.OK, (await app.Client(authenticated: true).GetAsync("/metrics")).StatusCode);
     }
@@ -228,7 +234,7 @@ public sealed class PrometheusExporterTests
     {
         await using var app = await TestApp.StartAsync(
             b => b.Services.AddHardeningObservability(o => o.Prometheus.Authorize = ctx => ValueTask.FromResult(ctx.Request.Headers.Authorization == "Bearer scrape-token")),
-            a => a.MapPrometheusScrapingEndpoint());
+            a => a.MapHardeningMetrics());
         var client = app.Client();
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await client.GetAsync("/metrics")).StatusCode);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
@@ -243,7 +249,7 @@ public sealed class PrometheusExporterTests
             b => b.Services.AddHardeningObservability(o => o.Prometheus.AllowAnonymous = true),
             a =>
             {
-                a.MapPrometheusScrapingEndpoint();
+                a.MapHardeningMetrics();
                 a.MapHardeningHealthChecks();
                 a.MapGet("/jobs", () => "jobs");
             });

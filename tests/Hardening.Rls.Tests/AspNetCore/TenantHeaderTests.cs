@@ -29,7 +29,7 @@ public sealed class TenantHeaderTests(AppRoleDatabaseFixture fixture) : IClassFi
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders().AddProvider(new FakeLoggerProvider(_logs));
         builder.Services.AddSingleton(_ => AtsDatabase.AppDataSource(fixture.Server, fixture.Database));
-        builder.Services.AddHardeningRls(o => o.AddHealthCheck = false);
+        builder.Services.AddHardeningRls();
         _app = builder.Build();
 
         // Stand-in for authentication: claims from test headers.
@@ -78,12 +78,12 @@ public sealed class TenantHeaderTests(AppRoleDatabaseFixture fixture) : IClassFi
     [Fact]
     public async Task A_header_that_disagrees_with_the_claim_gets_403_a_security_event_and_a_metric()
     {
-        using var mismatches = new MetricCollector<long>(_app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), RlsTelemetry.MeterName, RlsTelemetry.TenantMismatches);
+        using var mismatches = new MetricCollector<long>(_app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), RlsMeters.MeterName, RlsMeters.TenantMismatches);
         using var response = await SendAsync(claim: [_tenant.ToString()], header: Guid.NewGuid().ToString());
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains(_logs.GetSnapshot(), e => e.Id.Id == 6101 && e.Level == LogLevel.Warning);
         Assert.Equal(1, mismatches.Sum());
-        Assert.Equal(RlsTelemetry.MeterName, mismatches.Instrument?.Meter.Name);
+        Assert.Equal(RlsMeters.MeterName, mismatches.Instrument?.Meter.Name);
     }
 
     [Fact]

@@ -149,7 +149,7 @@ public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<
         var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var meterFactory = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         var linter = new RlsLinter(new RlsLintOptions { AppRole = _role }, meterFactory);
-        using var recorder = new MetricCollector<long>(meterFactory, RlsTelemetry.MeterName, RlsTelemetry.LintFindings);
+        using var recorder = new MetricCollector<long>(meterFactory, RlsMeters.MeterName, RlsMeters.LintFindings);
         await using var ds = NpgsqlDataSource.Create(_server.ForDatabase(_db));
         await using var conn = await ds.OpenConnectionAsync();
         await using var tx = await conn.BeginTransactionAsync();
@@ -170,7 +170,7 @@ public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<
         findings = recorder.GetMeasurementSnapshot();
         Assert.Equal(0, findings.Last(m => Equals(m.Tags["level"], "error")).Value);
         Assert.Equal(0, findings.Last(m => Equals(m.Tags["level"], "warning")).Value);
-        Assert.Equal(RlsTelemetry.MeterName, recorder.Instrument?.Meter.Name);
+        Assert.Equal(RlsMeters.MeterName, recorder.Instrument?.Meter.Name);
     }
 
     [Fact]
@@ -210,6 +210,7 @@ public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<
             o.Lint.AppRole = _role;
             o.DataSource.TenantSetting = "app.tenant";
         });
+        services.AddHealthChecks().AddHardeningRlsLintCheck();
         await using var sp = services.BuildServiceProvider();
         var health = sp.GetRequiredService<HealthCheckService>();
         await _server.ExecuteAsync($"ALTER ROLE {_role} SET app.tenant = '00000000-0000-0000-0000-000000000001'");
@@ -293,6 +294,7 @@ public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<
         services.AddLogging();
         services.AddSingleton(NpgsqlDataSource.Create(connectionString));
         services.AddHardeningRls(o => o.Lint.AppRole = _role);
+        services.AddHealthChecks().AddHardeningRlsLintCheck();
         return services.BuildServiceProvider();
     }
 

@@ -282,7 +282,7 @@ public sealed class SseEndpointTests
             host.App.Services.GetRequiredService<Hardening.Sse.ISseStore>(), "slow",
             host.App.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SseOptions>>().Value,
             host.App.Services.GetRequiredService<SseMetrics>(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        using var slowConsumerDisconnects = new MetricCollector<long>(host.App.Services.GetRequiredService<SseMetrics>().Meter, SseInstruments.SlowConsumerDisconnects);
+        using var slowConsumerDisconnects = new MetricCollector<long>(host.App.Services.GetRequiredService<SseMetrics>().Meter, SseMeters.SlowConsumerDisconnects);
 
         // A writer that never drains: the session blocks on its first flush while events keep coming.
         var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 1, resumeWriterThreshold: 1));
@@ -317,12 +317,12 @@ public sealed class SseEndpointTests
     {
         await using var host = await SseTestHost.StartAsync(o => o.RetentionCount = 2);
         var meter = host.App.Services.GetRequiredService<SseMetrics>().Meter;
-        using var connections = new MetricCollector<long>(meter, SseInstruments.Connections);
-        using var published = new MetricCollector<long>(meter, SseInstruments.EventsPublished);
-        using var delivered = new MetricCollector<long>(meter, SseInstruments.EventsDelivered);
-        using var replayed = new MetricCollector<long>(meter, SseInstruments.EventsReplayed);
-        using var resets = new MetricCollector<long>(meter, SseInstruments.Resets);
-        using var deliveryLag = new MetricCollector<double>(meter, SseInstruments.DeliveryLag);
+        using var connections = new MetricCollector<long>(meter, SseMeters.Connections);
+        using var published = new MetricCollector<long>(meter, SseMeters.EventsPublished);
+        using var delivered = new MetricCollector<long>(meter, SseMeters.EventsDelivered);
+        using var replayed = new MetricCollector<long>(meter, SseMeters.EventsReplayed);
+        using var resets = new MetricCollector<long>(meter, SseMeters.Resets);
+        using var deliveryLag = new MetricCollector<double>(meter, SseMeters.DeliveryLag);
         var e1 = await host.Publisher.PublishAsync("m", "e", "1");
         await host.Publisher.PublishAsync("m", "e", "2");
         await using (var c = await host.ConnectAsync("m", e1.Id.ToString()))

@@ -1,9 +1,14 @@
 namespace Hardening.Sse;
 
-/// <summary>The meter and instrument names this package publishes (for dashboards and alert rules).</summary>
-public static class SseInstruments
+/// <summary>The meter and instrument names Hardening.Sse publishes (for OpenTelemetry, dashboards and alert rules).</summary>
+/// <example>
+/// <code>
+/// builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(SseMeters.MeterName));
+/// </code>
+/// </example>
+public static class SseMeters
 {
-    /// <summary>The meter: <c>Hardening.Sse</c>.</summary>
+    /// <summary>The name of the <see cref="System.Diagnostics.Metrics.Meter"/> of this package: <c>Hardening.Sse</c>.</summary>
     public const string MeterName = "Hardening.Sse";
 
     /// <summary>Up-down counter of open connections (<c>{connection}</c>).</summary>

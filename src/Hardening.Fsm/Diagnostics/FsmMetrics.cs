@@ -2,29 +2,21 @@ using System.Diagnostics.Metrics;
 
 namespace Hardening.Fsm;
 
-/// <summary>Names of the metrics the machines publish.</summary>
-public static class StateMachineMetrics
+/// <summary>
+/// The instruments of one machine, created from <see cref="IMeterFactory"/>, with the tag sets precomputed so that
+/// recording allocates nothing. Without a meter factory (a machine built outside DI with no
+/// <c>UseMeterFactory</c>) nothing is recorded.
+/// </summary>
+internal sealed class FsmMetrics
 {
-    /// <summary>The meter name: <c>Hardening.Fsm</c>.</summary>
-    public const string MeterName = "Hardening.Fsm";
+    public const string MeterName = FsmMeters.MeterName;
 
-    /// <summary>
-    /// Counter <c>hardening.fsm.transitions</c> (unit <c>{transition}</c>) with tags <c>machine</c>, <c>outcome</c>
-    /// (<c>accepted</c> | <c>rejected</c>) and <c>reason</c> (<c>none</c> or the snake_case <see cref="RejectionReason"/>).
-    /// </summary>
-    public const string TransitionsCounterName = "hardening.fsm.transitions";
-}
-
-/// <summary>The counter with its tag sets precomputed, so recording allocates nothing.</summary>
-internal sealed class TransitionMetrics
-{
-    private readonly Counter<long> _transitions;
+    private readonly Counter<long>? _transitions;
     private readonly KeyValuePair<string, object?>[][] _tags;
 
-    public TransitionMetrics(string machine, IMeterFactory? factory)
+    public FsmMetrics(string machine, IMeterFactory? meterFactory)
     {
-        var meter = factory?.Create(StateMachineMetrics.MeterName) ?? new Meter(StateMachineMetrics.MeterName);
-        _transitions = meter.CreateCounter<long>(StateMachineMetrics.TransitionsCounterName, "{transition}", "State machine transition attempts by outcome and reason.");
+        _transitions = meterFactory?.Create(MeterName).CreateCounter<long>(FsmMeters.Transitions, "{transition}", "State machine transition attempts by outcome and reason.");
         var reasons = Enum.GetValues<RejectionReason>();
         _tags = new KeyValuePair<string, object?>[reasons.Length][];
         foreach (var r in reasons)
@@ -41,7 +33,7 @@ internal sealed class TransitionMetrics
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void Record(RejectionReason reason)
     {
-        if (_transitions.Enabled)
+        if (_transitions is { Enabled: true })
         {
             _transitions.Add(1, _tags[(int)reason]);
         }
