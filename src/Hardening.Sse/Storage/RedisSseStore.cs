@@ -102,6 +102,12 @@ internal sealed class RedisSseStore : ISseStore
         """;
 
     private const int MaxTrackedStreams = 100_000;
+
+    // First byte of a barrier on a stream's channel (never the first byte of an epoch, so never a notification).
+    private const byte BarrierMark = 0x01;
+    private const int BarrierAttempts = 10;
+    private static readonly TimeSpan BarrierFirstWait = TimeSpan.FromMilliseconds(25);
+    private static readonly TimeSpan BarrierMaxWait = TimeSpan.FromSeconds(1);
     private readonly SseOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -109,6 +115,7 @@ internal sealed class RedisSseStore : ISseStore
     private readonly IDatabase _db;
     private readonly ConcurrentDictionary<string, StreamSubscription> _streams = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, HighWater> _highWater = new(StringComparer.Ordinal);
+    private readonly string _instance = Guid.NewGuid().ToString("N"); // tells this instance's barriers from others'
     private int _wasDisconnected;
     private int _subscriberWasDisconnected;
 
@@ -343,11 +350,17 @@ internal sealed class RedisSseStore : ISseStore
             return;
         }
 
+        var payload = (byte[])message.Message!;
+        if (payload.Length > 0 && payload[0] == BarrierMark)
+        {
+            subscription.OnBarrier(payload);
+            return;
+        }
+
         SseEvent e;
         try
         {
-            e = ParseNotification(stream, (byte[])message.Message!);
-
+            e = ParseNotification(stream, payload);
         }
         catch (FormatException)
         {
@@ -398,13 +411,25 @@ internal sealed class RedisSseStore : ISseStore
             {
                 SseLog.SubscriberReconnected(_logger);
             }
+
+            // The client re-sends the subscriptions without waiting for the server to take them and raises this event
+            // at once: a catch-up read now can finish before a subscription is live again, and an event published in
+            // between would reach neither the live path nor the read. Each stream catches up once a barrier it
+            // published came back through its own subscription.
+            foreach (var (_, subscription) in _streams)
+            {
+                subscription.CatchUpWhenLive();
+            }
+
+            return;
         }
-        else if (Interlocked.Exchange(ref _wasDisconnected, 0) == 1)
+
+        if (Interlocked.Exchange(ref _wasDisconnected, 0) == 1)
         {
             SseLog.BackplaneReconnected(_logger);
         }
 
-        // The subscriptions are re-sent on the new connection; what was published in between is in the log.
+        // What was published while the connection was down is in the log.
         ForEach(static l => l.OnCatchUpNeeded());
     }
 
@@ -430,6 +455,8 @@ internal sealed class RedisSseStore : ISseStore
         private ISseListener[] _listeners = [];
         private bool _closed;
         private ChannelMessageQueue? _queue;
+        private long _barrierRound;
+        private Barrier? _barrier;
 
         public StreamSubscription(RedisSseStore store, string stream)
         {
@@ -499,6 +526,59 @@ internal sealed class RedisSseStore : ISseStore
             }
         }
 
+        /// <summary>
+        /// After the subscriber connection came back: publishes a barrier on the stream's channel until it comes back
+        /// through this subscription (then the subscription is live: a later event arrives live, an earlier one is in
+        /// the log), then asks every listener to catch up. A newer call supersedes this one.
+        /// </summary>
+        public void CatchUpWhenLive() => _ = CatchUpWhenLiveAsync();
+
+        public void OnBarrier(byte[] payload)
+        {
+            var barrier = Volatile.Read(ref _barrier);
+            if (barrier is not null && payload.AsSpan().SequenceEqual(barrier.Payload))
+            {
+                barrier.Arrived.TrySetResult();
+            }
+        }
+
+        private async Task CatchUpWhenLiveAsync()
+        {
+            var round = Interlocked.Increment(ref _barrierRound);
+            var barrier = new Barrier(Encoding.ASCII.GetBytes(
+                string.Create(CultureInfo.InvariantCulture, $"{(char)BarrierMark}{_store._instance}:{round}")));
+            Volatile.Write(ref _barrier, barrier);
+            var channel = RedisChannel.Sharded(_store.Channel(_stream));
+            var wait = BarrierFirstWait;
+            try
+            {
+                // Bounded: past it the listeners catch up anyway and the heartbeat poll stays the backstop.
+                for (var attempt = 0; attempt < BarrierAttempts && !barrier.Arrived.Task.IsCompleted; attempt++)
+                {
+                    if (Volatile.Read(ref _barrierRound) != round || Volatile.Read(ref _closed))
+                    {
+                        return; // a newer reconnection catches up, or nobody listens any more
+                    }
+
+                    await _store._redis.GetSubscriber().PublishAsync(channel, barrier.Payload).ConfigureAwait(false);
+                    await Task.WhenAny(barrier.Arrived.Task, Task.Delay(wait)).ConfigureAwait(false);
+                    wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, BarrierMaxWait.Ticks));
+                }
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                // The interactive connection is down too: its events close or catch up the sessions.
+            }
+
+            if (Volatile.Read(ref _barrierRound) == round)
+            {
+                foreach (var listener in Listeners)
+                {
+                    listener.OnCatchUpNeeded();
+                }
+            }
+        }
+
         private async Task SubscribeAsync()
         {
             await Task.Yield();
@@ -516,6 +596,13 @@ internal sealed class RedisSseStore : ISseStore
                 await queue.UnsubscribeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    private sealed class Barrier(byte[] payload)
+    {
+        public byte[] Payload { get; } = payload;
+
+        public TaskCompletionSource Arrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private sealed class Registration(StreamSubscription subscription, ISseListener listener) : IAsyncDisposable
