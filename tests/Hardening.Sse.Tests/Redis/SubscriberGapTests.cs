@@ -198,7 +198,7 @@ public sealed class SubscriberGapTests(ITestOutputHelper output)
         {
             try
             {
-                _sequences[RedisSseStore.ParseNotification("s", (byte[])message!).Sequence] = true;
+                _sequences[RedisSseWire.ParseNotification("s", (byte[])message!).Sequence] = true;
             }
             catch (FormatException)
             {
