@@ -94,7 +94,7 @@ public class RedisReplayGuardBenchmarks
         _redis = new BenchRedis();
         _db = _redis.Connection.GetDatabase();
         var services = new ServiceCollection().AddLogging().AddSingleton<IConnectionMultiplexer>(_redis.Connection)
-            .AddHardeningTokenReplayGuard(o => o.UseRedis = true).BuildServiceProvider();
+            .AddHardeningTokenReplayGuard(o => { o.UseRedis = true; o.StoreTimeout = TimeSpan.FromSeconds(30); }).BuildServiceProvider(); // overload is not failure here
         _guard = services.GetRequiredService<TokenReplayGuard>();
     }
 

@@ -6,16 +6,25 @@ namespace Hardening.Sse;
 /// </summary>
 internal static class RedisSseScripts
 {
-    // Shared by both scripts: trims entries older than ARGV[minTs] (at most 64 per call, oldest first).
+    // Shared by both scripts: trims entries older than ARGV[minTs] (at most 64 per call, oldest first). Looks at the
+    // oldest entry alone first: in the steady state it is young enough, and fetching 64 entries on every append
+    // dominated the script's cost.
     private const string TrimByAge = """
+        local function ts_of(e)
+          local f = e[2]
+          for i = 1, #f, 2 do if f[i] == 'ts' then return tonumber(f[i + 1]) end end
+          return nil
+        end
         local function trim_by_age(log, min_ts)
           if min_ts <= 0 then return end
+          local oldest = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
+          if #oldest == 0 then return end
+          local oldest_ts = ts_of(oldest[1])
+          if oldest_ts == nil or oldest_ts >= min_ts then return end
           local old = redis.call('XRANGE', log, '-', '+', 'COUNT', 64)
           local cut = nil
           for _, e in ipairs(old) do
-            local f = e[2]
-            local ts = nil
-            for i = 1, #f, 2 do if f[i] == 'ts' then ts = tonumber(f[i + 1]) end end
+            local ts = ts_of(e)
             if ts ~= nil and ts < min_ts then cut = tonumber(string.match(e[1], '^(%d+)-')) else break end
           end
           if cut ~= nil then redis.call('XTRIM', log, 'MINID', string.format('%d-0', cut + 1)) end
