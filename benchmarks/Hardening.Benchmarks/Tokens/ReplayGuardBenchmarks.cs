@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using Hardening.Auth;
 using Microsoft.Extensions.Caching.Memory;
@@ -82,12 +80,10 @@ public class InMemoryReplayGuardBenchmarks
 public class RedisReplayGuardBenchmarks
 {
     private const int OpsPerInvoke = 20_000;
-    private Process? _server;
-    private ConnectionMultiplexer _connection = null!;
+    private readonly StrongBox<long> _counter = new();
+    private BenchRedis _redis = null!;
     private IDatabase _db = null!;
     private TokenReplayGuard _guard = null!;
-    private string _endpoint = null!;
-    private long _counter;
 
     [Params(1, 50)]
     public int Callers { get; set; }
@@ -95,69 +91,24 @@ public class RedisReplayGuardBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _endpoint = Environment.GetEnvironmentVariable("HARDENING_BENCH_REDIS") ?? StartServer();
-        var options = ConfigurationOptions.Parse(_endpoint);
-        options.AbortOnConnectFail = false;
-        options.BacklogPolicy = BacklogPolicy.FailFast;
-        _connection = ConnectionMultiplexer.Connect(options);
-        _db = _connection.GetDatabase();
-        var services = new ServiceCollection().AddLogging().AddSingleton<IConnectionMultiplexer>(_connection)
-            .AddHardeningTokenReplayGuard(o => o.UseRedis = true).BuildServiceProvider();
+        _redis = new BenchRedis();
+        _db = _redis.Connection.GetDatabase();
+        var services = new ServiceCollection().AddLogging().AddSingleton<IConnectionMultiplexer>(_redis.Connection)
+            .AddHardeningTokenReplayGuard(o => { o.UseRedis = true; o.StoreTimeout = TimeSpan.FromSeconds(30); }).BuildServiceProvider(); // overload is not failure here
         _guard = services.GetRequiredService<TokenReplayGuard>();
     }
 
     [GlobalCleanup]
-    public void Cleanup()
-    {
-        _connection.Dispose();
-        _server?.Kill();
-        _server?.Dispose();
-    }
+    public void Cleanup() => _redis.Dispose();
 
     [Benchmark(Baseline = true, OperationsPerInvoke = OpsPerInvoke, Description = "raw StringSetAsync NX + expiry (peer)")]
-    public Task RawSetNx() => RunAsync(async i =>
-        await _db.StringSetAsync("bench:raw:" + i.ToString(CultureInfo.InvariantCulture), 1, TimeSpan.FromSeconds(30), When.NotExists));
+    public Task RawSetNx() => BenchRedis.RunAsync(OpsPerInvoke, Callers, async i =>
+        await _db.StringSetAsync("bench:raw:" + i.ToString(CultureInfo.InvariantCulture), 1, TimeSpan.FromSeconds(30), When.NotExists), _counter);
 
     [Benchmark(OperationsPerInvoke = OpsPerInvoke, Description = "TokenReplayGuard Redis consume")]
-    public Task GuardConsume() => RunAsync(async i =>
+    public Task GuardConsume() => BenchRedis.RunAsync(OpsPerInvoke, Callers, async i =>
     {
         var now = DateTimeOffset.UtcNow;
         await _guard.ConsumeAsync("https://issuer.example", i.ToString(CultureInfo.InvariantCulture), now, now.AddSeconds(30));
-    });
-
-    private Task RunAsync(Func<long, Task> op)
-    {
-        var perCaller = OpsPerInvoke / Callers;
-        return Task.WhenAll(Enumerable.Range(0, Callers).Select(_ => Task.Run(async () =>
-        {
-            for (var k = 0; k < perCaller; k++)
-            {
-                await op(Interlocked.Increment(ref _counter));
-            }
-        })));
-    }
-
-    private string StartServer()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        _server = Process.Start(new ProcessStartInfo("redis-server", $"--port {port} --bind 127.0.0.1 --save \"\" --appendonly no") { RedirectStandardOutput = true })!;
-        _server.BeginOutputReadLine();
-        for (var i = 0; i < 100; i++)
-        {
-            try
-            {
-                using var c = new TcpClient("127.0.0.1", port);
-                return $"127.0.0.1:{port}";
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(50);
-            }
-        }
-
-        throw new InvalidOperationException("redis-server did not start");
-    }
+    }, _counter);
 }

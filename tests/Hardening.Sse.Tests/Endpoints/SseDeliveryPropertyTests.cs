@@ -13,11 +13,12 @@ namespace Hardening.Sse.Tests.Endpoints;
 /// The package's central promise, over real HTTP (TestServer): for random interleavings of publishes on several
 /// streams and client disconnects/reconnects with Last-Event-ID, every client sees per stream exactly the published
 /// sequence (in order, no loss, no duplicate), except that a reconnect from beyond retention gets exactly one reset
-/// followed by the events after it.
+/// followed by the events after it. Run on the in-memory store (with read latency, and a retention small enough for
+/// resets) and on the Redis store, on one server and on the cluster (a retention no case reaches: <c>MAXLEN ~</c> keeps
+/// at least the retention, not exactly it; the reset beyond retention is tested on Redis by RedisSseStoreTests).
 /// </summary>
-public sealed class SseDeliveryPropertyTests : IAsyncLifetime
+public abstract class SseDeliveryPropertyTests : IAsyncLifetime
 {
-    private const int Retention = 6;
     private const int Streams = 3;
     private const int Clients = 4;
     private static int _case;
@@ -29,12 +30,14 @@ public sealed class SseDeliveryPropertyTests : IAsyncLifetime
         Reconnect,
     }
 
+    /// <summary>Events kept per stream.</summary>
+    protected abstract int Retention { get; }
+
+    private protected abstract Task<SseTestHost> StartHostAsync();
+
     private SseTestHost _host = null!;
 
-    // A store with read latency (like Redis) so that publishes land between a reconnect's subscribe and its replay read.
-    public async Task InitializeAsync() =>
-        _host = await SseTestHost.StartAsync(o => o.RetentionCount = Retention, services: s => s.AddSingleton<ISseStore>(sp =>
-            new SlowReadStore(new InMemorySseStore(sp.GetRequiredService<IOptions<SseOptions>>(), TimeProvider.System))));
+    public async Task InitializeAsync() => _host = await StartHostAsync();
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
@@ -47,16 +50,16 @@ public sealed class SseDeliveryPropertyTests : IAsyncLifetime
             Gen.Choose(0, Clients - 1).Select(c => new Op(OpKind.Reconnect, c, 0)));
         var scenario = Gen.Choose(1, 25).SelectMany(n => Gen.ArrayOf(op, n)).ToArbitrary();
 
-        return Prop.ForAll(scenario, ops => RunAsync(_host, ops).GetAwaiter().GetResult());
+        return Prop.ForAll(scenario, ops => RunAsync(_host, ops, Retention).GetAwaiter().GetResult());
     }
 
-    private static async Task RunAsync(SseTestHost host, Op[] ops)
+    private static async Task RunAsync(SseTestHost host, Op[] ops, int retention)
     {
         var id = Interlocked.Increment(ref _case);
         var streams = Enumerable.Range(0, Streams).Select(s => $"case-{id}/s{s}").ToArray();
         var heads = new long[Streams];
         string? epoch = null;
-        var clients = Enumerable.Range(0, Clients).Select(c => new Client(c % Streams)).ToArray();
+        var clients = Enumerable.Range(0, Clients).Select(c => new Client(c % Streams, retention)).ToArray();
         try
         {
             foreach (var c in clients)
@@ -118,7 +121,7 @@ public sealed class SseDeliveryPropertyTests : IAsyncLifetime
     private sealed record Op(OpKind Kind, int Target, int Count);
 
     /// <summary>A simulated browser: remembers its last event id across connections.</summary>
-    private sealed class Client(int stream)
+    private sealed class Client(int stream, int retention)
     {
         private readonly List<Segment> _segments = [];
         private long? _pending;
@@ -142,12 +145,12 @@ public sealed class SseDeliveryPropertyTests : IAsyncLifetime
         }
 
         /// <summary>True when the client may still be replaying from a cursor that publishing up to <paramref name="newHead"/> would trim.</summary>
-        public bool MayBeTrimmedBy(long newHead) => Connection is not null && _pending is { } cursor && newHead - Retention + 1 > cursor + 1;
+        public bool MayBeTrimmedBy(long newHead) => Connection is not null && _pending is { } cursor && newHead - retention + 1 > cursor + 1;
 
         public async Task ReconnectAsync(SseTestHost host, string[] streams, long[] heads)
         {
             var cursor = SseEndpointTests.SseEventIdOf(LastEventId).Sequence;
-            var firstRetained = Math.Max(1, heads[Stream] - Retention + 1);
+            var firstRetained = Math.Max(1, heads[Stream] - retention + 1);
             await ConnectAsync(host, streams, heads, expectReset: cursor < firstRetained - 1);
         }
 
@@ -213,6 +216,16 @@ public sealed class SseDeliveryPropertyTests : IAsyncLifetime
 
         private sealed record Segment(SseConnection Connection, bool ExpectReset, long StartSequence, long HeadAtConnect);
     }
+}
+
+public sealed class SseDeliveryPropertyInMemoryTests : SseDeliveryPropertyTests
+{
+    protected override int Retention => 6;
+
+    // A store with read latency (like Redis) so that publishes land between a reconnect's subscribe and its replay read.
+    private protected override Task<SseTestHost> StartHostAsync() =>
+        SseTestHost.StartAsync(o => o.RetentionCount = Retention, services: s => s.AddSingleton<ISseStore>(sp =>
+            new SlowReadStore(new InMemorySseStore(sp.GetRequiredService<IOptions<SseOptions>>(), TimeProvider.System))));
 
     private sealed class SlowReadStore(ISseStore inner) : ISseStore
     {
@@ -230,4 +243,20 @@ public sealed class SseDeliveryPropertyTests : IAsyncLifetime
 
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
+}
+
+public sealed class SseDeliveryPropertyOnOneServerTests(RedisFixture redis) : SseDeliveryPropertyTests, IClassFixture<RedisFixture>
+{
+    protected override int Retention => 1_000;
+
+    private protected override Task<SseTestHost> StartHostAsync() =>
+        SseTestHost.StartOnRedisAsync(redis.Multiplexer, o => { o.RetentionCount = Retention; o.RedisKeyPrefix = $"prop:{Guid.NewGuid():N}:"; });
+}
+
+public sealed class SseDeliveryPropertyOnClusterTests(RedisClusterFixture redis) : SseDeliveryPropertyTests, IClassFixture<RedisClusterFixture>
+{
+    protected override int Retention => 1_000;
+
+    private protected override Task<SseTestHost> StartHostAsync() =>
+        SseTestHost.StartOnRedisAsync(redis.Multiplexer, o => { o.RetentionCount = Retention; o.RedisKeyPrefix = $"prop:{Guid.NewGuid():N}:"; });
 }

@@ -66,6 +66,32 @@ public abstract class RedisSseStoreTests(IRedisTarget redis)
     }
 
     [Fact]
+    public async Task Entries_older_than_the_retention_age_are_trimmed_by_the_next_append_and_younger_ones_kept()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await SseTestHost.StartOnRedisAsync(redis.Multiplexer, o =>
+        {
+            o.RedisKeyPrefix = _prefix;
+            o.RetentionAge = TimeSpan.FromMinutes(5);
+        }, time: clock);
+        var log = $"{_prefix}{{aged}}:log";
+        async Task<string[]> IdsAsync() => (await redis.Multiplexer.GetDatabase().StreamRangeAsync(log)).Select(e => (string)e.Id!).ToArray();
+
+        for (var i = 0; i < 3; i++)
+        {
+            await host.Publisher.PublishAsync("aged", "e", "old");
+        }
+
+        clock.Advance(TimeSpan.FromMinutes(4));
+        await host.Publisher.PublishAsync("aged", "e", "young");
+        Assert.Equal(["1-0", "2-0", "3-0", "4-0"], await IdsAsync()); // the oldest is 4 minutes old: nothing to trim
+
+        clock.Advance(TimeSpan.FromMinutes(2));
+        await host.Publisher.PublishAsync("aged", "e", "new");
+        Assert.Equal(["4-0", "5-0"], await IdsAsync()); // 1-3 are 6 minutes old, 4 is 2 minutes old
+    }
+
+    [Fact]
     public async Task Epoch_changes_when_the_history_is_lost_and_old_ids_get_a_reset()
     {
         await using var host = await StartAsync();
