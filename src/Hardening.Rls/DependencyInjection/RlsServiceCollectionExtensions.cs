@@ -1,3 +1,4 @@
+using Hardening.Shared;
 using Hardening.Rls;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -98,13 +99,13 @@ public static class RlsServiceCollectionExtensions
 
         try
         {
-            TenantSettings.ValidateName(o.DataSource.TenantSetting, "tenant", nameof(o.DataSource.TenantSetting));
-            TenantSettings.ValidateName(o.DataSource.UserSetting, "user", nameof(o.DataSource.UserSetting));
-            TenantSettings.ValidateName(o.DataSource.RolesSetting, "roles", nameof(o.DataSource.RolesSetting));
-            SqlNames.Check(o.Lint.TenantColumn, "tenant column", nameof(o.Lint.TenantColumn));
+            PostgresNames.SettingName(o.DataSource.TenantSetting, "tenant", nameof(o.DataSource.TenantSetting));
+            PostgresNames.SettingName(o.DataSource.UserSetting, "user", nameof(o.DataSource.UserSetting));
+            PostgresNames.SettingName(o.DataSource.RolesSetting, "roles", nameof(o.DataSource.RolesSetting));
+            PostgresNames.PlainIdentifier(o.Lint.TenantColumn, "tenant column", nameof(o.Lint.TenantColumn));
             if (o.Lint.AppRole is not null)
             {
-                SqlNames.Check(o.Lint.AppRole, "application role", nameof(o.Lint.AppRole));
+                PostgresNames.PlainIdentifier(o.Lint.AppRole, "application role", nameof(o.Lint.AppRole));
             }
         }
         catch (ArgumentException e)

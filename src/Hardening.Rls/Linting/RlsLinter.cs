@@ -1,3 +1,4 @@
+using Hardening.Shared;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -81,12 +82,12 @@ public sealed class RlsLinter
     internal RlsLinter(RlsLintOptions? options, RlsMetrics? metrics, ILogger? logger)
     {
         options ??= new RlsLintOptions();
-        _tenantColumn = SqlNames.Check(options.TenantColumn, "tenant column (RlsLintOptions.TenantColumn)", nameof(options));
-        _appRole = options.AppRole is null ? null : SqlNames.Check(options.AppRole, "application role (RlsLintOptions.AppRole)", nameof(options));
-        _schemas = options.Schemas.Count == 0 ? null : [.. options.Schemas.Select(s => SqlNames.Check(s, "schema (RlsLintOptions.Schemas)", nameof(options)))];
-        TenantSettings.ValidateName(options.TenantSetting, "RlsLintOptions.TenantSetting", nameof(options));
-        TenantSettings.ValidateName(options.UserSetting, "RlsLintOptions.UserSetting", nameof(options));
-        TenantSettings.ValidateName(options.RolesSetting, "RlsLintOptions.RolesSetting", nameof(options));
+        _tenantColumn = PostgresNames.PlainIdentifier(options.TenantColumn, "tenant column (RlsLintOptions.TenantColumn)", nameof(options));
+        _appRole = options.AppRole is null ? null : PostgresNames.PlainIdentifier(options.AppRole, "application role (RlsLintOptions.AppRole)", nameof(options));
+        _schemas = options.Schemas.Count == 0 ? null : [.. options.Schemas.Select(s => PostgresNames.PlainIdentifier(s, "schema (RlsLintOptions.Schemas)", nameof(options)))];
+        PostgresNames.SettingName(options.TenantSetting, "RlsLintOptions.TenantSetting", nameof(options));
+        PostgresNames.SettingName(options.UserSetting, "RlsLintOptions.UserSetting", nameof(options));
+        PostgresNames.SettingName(options.RolesSetting, "RlsLintOptions.RolesSetting", nameof(options));
         _settings = [options.TenantSetting, options.UserSetting, options.RolesSetting];
         _probe = options.ProbePolicies;
         _metrics = metrics;
