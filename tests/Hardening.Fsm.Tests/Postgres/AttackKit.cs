@@ -93,9 +93,9 @@ internal static class AttackKit
         {
             using (var set = new NpgsqlCommand(Table.SetContextSql, conn, tx))
             {
-                set.Parameters.AddWithValue("actor_id", "recruiter-7");
-                set.Parameters.AddWithValue("actor_kind", "USER");
-                set.Parameters.AddWithValue("reason", reason);
+                set.Parameters.Add(new NpgsqlParameter { Value = "recruiter-7" }); // $1 actor id
+                set.Parameters.Add(new NpgsqlParameter { Value = "USER" }); // $2 actor kind
+                set.Parameters.Add(new NpgsqlParameter { Value = reason }); // $3 reason
                 set.ExecuteNonQuery();
             }
 

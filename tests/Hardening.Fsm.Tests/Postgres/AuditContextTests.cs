@@ -160,9 +160,9 @@ public sealed class AuditContextTests(CandidateDatabase db) : IClassFixture<Cand
                 var sql = isLocal ? Pipeline.CandidatePipeline.Table.SetContextSql : Pipeline.CandidatePipeline.Table.SetContextSql.Replace(", true)", ", false)", StringComparison.Ordinal);
                 using (var cmd = new NpgsqlCommand(sql, conn, t))
                 {
-                    cmd.Parameters.AddWithValue("actor_id", a);
-                    cmd.Parameters.AddWithValue("actor_kind", k);
-                    cmd.Parameters.AddWithValue("reason", r);
+                    cmd.Parameters.Add(new NpgsqlParameter { Value = a }); // $1 actor id
+                    cmd.Parameters.Add(new NpgsqlParameter { Value = k }); // $2 actor kind
+                    cmd.Parameters.Add(new NpgsqlParameter { Value = r }); // $3 reason
                     cmd.ExecuteNonQuery();
                 }
 
