@@ -282,7 +282,7 @@ public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var code = await RlsLinter.RunCommandLineAsync(args, stdout, stderr);
+        var code = await Hardening.Rls.Lint.LintCommand.RunAsync(args, stdout, stderr);
         return (code, stdout.ToString(), stderr.ToString());
     }
 
