@@ -2,8 +2,6 @@ using System.Reflection;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Hardening.Rls;
-using Npgsql;
 
 namespace Hardening.Rls.Tests;
 

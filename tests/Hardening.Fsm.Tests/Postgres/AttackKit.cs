@@ -187,3 +187,37 @@ internal static class AttackKit
         Assert.True(row.Value.Blacklisted == (state == LeftCompany), $"{where}: is_blacklisted {row.Value.Blacklisted} in {state}");
     }
 }
+
+/// <summary>
+/// Where every attack starts: the superuser (the oracle's eyes) and the application role (the attacker) connected to
+/// the fixture's database, and rows inserted and walked along legal paths by the application role.
+/// </summary>
+internal sealed class AttackScene : IDisposable
+{
+    private AttackScene(CandidateDatabase db)
+    {
+        Admin = AttackKit.Open(db.ConnectionString);
+        App = AttackKit.Open(db.AppConnectionString);
+    }
+
+    public NpgsqlConnection Admin { get; }
+
+    public NpgsqlConnection App { get; }
+
+    public static AttackScene Open(CandidateDatabase db) => new(db);
+
+    /// <summary>A new row, inserted and moved through <paramref name="path"/> by the application role; returns its id.</summary>
+    public long Row(IEnumerable<string>? path = null)
+    {
+        var id = CandidateSql.NextId();
+        AttackKit.Insert(App, id);
+        AttackKit.MoveAll(App, id, path ?? []);
+        return id;
+    }
+
+    public void Dispose()
+    {
+        Admin.Dispose();
+        App.Dispose();
+    }
+}

@@ -1,7 +1,5 @@
 using System.Net;
 using System.Security.Claims;
-using Hardening.Rls;
-using Hardening.Rls.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -9,7 +7,6 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Hardening.Rls.Tests.AspNetCore;
 

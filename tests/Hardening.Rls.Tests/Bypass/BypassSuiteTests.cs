@@ -1,8 +1,5 @@
 using FsCheck;
 using FsCheck.Fluent;
-using Hardening.Rls;
-using Hardening.Rls.Tests.Infrastructure;
-using Npgsql;
 using NpgsqlTypes;
 
 namespace Hardening.Rls.Tests.Bypass;

@@ -1,7 +1,4 @@
-using Hardening.Rls;
-using Hardening.Rls.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace Hardening.Rls.Tests.Context;
 

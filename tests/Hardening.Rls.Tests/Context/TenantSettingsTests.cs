@@ -2,8 +2,6 @@ using Hardening.Shared;
 using System.Text.RegularExpressions;
 using FsCheck;
 using FsCheck.Fluent;
-using Hardening.Rls;
-using Npgsql;
 
 namespace Hardening.Rls.Tests.Context;
 

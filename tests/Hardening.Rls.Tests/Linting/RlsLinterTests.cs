@@ -1,8 +1,5 @@
-using Hardening.Rls;
-using Hardening.Rls.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Npgsql;
 
 namespace Hardening.Rls.Tests.Linting;
 
