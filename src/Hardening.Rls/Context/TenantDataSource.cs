@@ -62,10 +62,11 @@ public sealed class TenantDataSource
         PostgresNames.SettingName(options.TenantSetting, "tenant (TenantDataSourceOptions.TenantSetting)", nameof(options));
         PostgresNames.SettingName(options.UserSetting, "user (TenantDataSourceOptions.UserSetting)", nameof(options));
         PostgresNames.SettingName(options.RolesSetting, "roles (TenantDataSourceOptions.RolesSetting)", nameof(options));
-        if (options.TenantSetting == options.UserSetting || options.TenantSetting == options.RolesSetting || options.UserSetting == options.RolesSetting)
+        string[] names = [options.TenantSetting, options.UserSetting, options.RolesSetting];
+        if (names.Distinct(StringComparer.OrdinalIgnoreCase).Count() != names.Length)
         {
             throw new ArgumentException(
-                $"The tenant, user and roles settings must be three different names (got '{options.TenantSetting}', '{options.UserSetting}', '{options.RolesSetting}').",
+                $"The tenant, user and roles settings must be three different names (got '{options.TenantSetting}', '{options.UserSetting}', '{options.RolesSetting}'; PostgreSQL setting names ignore case).",
                 nameof(options));
         }
 

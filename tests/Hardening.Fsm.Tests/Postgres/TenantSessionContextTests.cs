@@ -141,6 +141,32 @@ public sealed class TenantSessionContextTests(TenantSessionContextTests.RlsCandi
             mapping.ContextSettings(Actor.System("a"), "r"));
     }
 
+    [Fact]
+    public void The_context_statement_refuses_setting_names_that_would_not_round_trip()
+    {
+        var spaced = new PostgresTableMapping("public", "candidates") { ActorIdSetting = "app.actor id" };
+        var e = Assert.Throws<ArgumentException>(() => spaced.SetContextSql);
+        Assert.Equal(nameof(PostgresTableMapping.ActorIdSetting), e.ParamName);
+        Assert.Contains("'app.actor id' (actor id (PostgresTableMapping.ActorIdSetting)) is not a valid PostgreSQL custom setting", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => spaced.ContextSettings(Actor.User("a"), "r"));
+        Assert.Throws<ArgumentException>(() => CandidatePipeline.Build().ToPostgresSql(spaced));
+
+        // PostgreSQL folds setting names, so these two would be one setting.
+        var folded = new PostgresTableMapping("public", "candidates") { ReasonSetting = "APP.Actor_Id" };
+        Assert.Contains("four different names", Assert.Throws<ArgumentException>(() => folded.SetContextSql).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_context_statement_uses_positional_parameters()
+    {
+        var sql = CandidatePipeline.Table.SetContextSql;
+        Assert.Equal(
+            "SELECT set_config('app.actor_id', $1, true), set_config('app.actor_kind', $2, true), set_config('app.reason', $3, true), " +
+            "set_config('app.context_binding', format('%s %L %L %L', pg_catalog.pg_current_xact_id(), $1::text, $2::text, $3::text), true)",
+            sql);
+        Assert.DoesNotContain("@", CandidatePipeline.Table.VisitedStatesSql, StringComparison.Ordinal);
+    }
+
     private NpgsqlDataSource AppDataSource(int port)
     {
         var b = new NpgsqlConnectionStringBuilder(db.AppConnectionString) { Port = port, MaxPoolSize = 1 };

@@ -71,6 +71,7 @@ public sealed partial class TenantSettingsTests
         Assert.Contains("3 roles; the limit is 2", (await Assert.ThrowsAsync<ArgumentException>(async () => await tenantDb.OpenSessionAsync(new TenantContext("t", roles: ["a", "b", "c"])))).Message, StringComparison.Ordinal);
         Assert.Contains("NUL", (await Assert.ThrowsAsync<ArgumentException>(async () => await tenantDb.OpenSessionAsync(new TenantContext("t", userId: "u\0")))).Message, StringComparison.Ordinal);
         Assert.Contains("three different names", Assert.Throws<ArgumentException>(() => new TenantDataSource(ds, new TenantDataSourceOptions { UserSetting = "app.tenant_id" })).Message, StringComparison.Ordinal);
+        Assert.Contains("three different names", Assert.Throws<ArgumentException>(() => new TenantDataSource(ds, new TenantDataSourceOptions { RolesSetting = "APP.Tenant_Id" })).Message, StringComparison.Ordinal); // PostgreSQL folds setting names
         Assert.Contains("'app.tenant id'", Assert.Throws<ArgumentException>(() => new TenantDataSource(ds, new TenantDataSourceOptions { TenantSetting = "app.tenant id" })).Message, StringComparison.Ordinal);
     }
 
