@@ -37,23 +37,7 @@ internal static class PostgresNames
     }
 
     /// <summary>True for 1-63 lower-case ASCII letters, digits and '_', not starting with a digit.</summary>
-    public static bool IsPlainIdentifier(ReadOnlySpan<char> name)
-    {
-        if (name.Length is 0 or > MaxIdentifier || char.IsAsciiDigit(name[0]))
-        {
-            return false;
-        }
-
-        foreach (var c in name)
-        {
-            if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_'))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    public static bool IsPlainIdentifier(ReadOnlySpan<char> name) => IsIdentifier(name, lowerCaseOnly: true);
 
     /// <summary>
     /// Returns <paramref name="name"/> when it is a custom setting PostgreSQL accepts in <c>set_config</c> and
@@ -73,7 +57,7 @@ internal static class PostgresNames
             throw new ArgumentException($"Setting name '{Printable(name)}' ({role}) is not a valid PostgreSQL custom setting: it needs exactly one '.'; {SettingFix}.", paramName);
         }
 
-        if (!IsSettingPart(name.AsSpan(0, dot)) || !IsSettingPart(name.AsSpan(dot + 1)))
+        if (!IsIdentifier(name.AsSpan(0, dot), lowerCaseOnly: false) || !IsIdentifier(name.AsSpan(dot + 1), lowerCaseOnly: false))
         {
             throw new ArgumentException($"Setting name '{Printable(name)}' ({role}) is not a valid PostgreSQL custom setting; {SettingFix} (each part 1-{MaxIdentifier} characters, not starting with a digit).", paramName);
         }
@@ -120,7 +104,7 @@ internal static class PostgresNames
         return value.Length > 80 ? sb.Append("...").ToString() : sb.ToString();
     }
 
-    private static bool IsSettingPart(ReadOnlySpan<char> part)
+    private static bool IsIdentifier(ReadOnlySpan<char> part, bool lowerCaseOnly)
     {
         if (part.Length is 0 or > MaxIdentifier || char.IsAsciiDigit(part[0]))
         {
@@ -129,7 +113,7 @@ internal static class PostgresNames
 
         foreach (var c in part)
         {
-            if (!(char.IsAsciiLetter(c) || char.IsAsciiDigit(c) || c == '_'))
+            if (!((lowerCaseOnly ? char.IsAsciiLetterLower(c) : char.IsAsciiLetter(c)) || char.IsAsciiDigit(c) || c == '_'))
             {
                 return false;
             }
