@@ -100,9 +100,9 @@ public static class FsmSample
             await using var tx = await conn.BeginTransactionAsync();
             await using (var set = new NpgsqlCommand(Table.SetContextSql, conn, tx))
             {
-                set.Parameters.AddWithValue("actor_id", record.ActorId);
-                set.Parameters.AddWithValue("actor_kind", Actor.KindName(record.ActorKind));
-                set.Parameters.AddWithValue("reason", record.Reason);
+                set.Parameters.Add(new NpgsqlParameter { Value = record.ActorId }); // $1 actor id
+                set.Parameters.Add(new NpgsqlParameter { Value = Actor.KindName(record.ActorKind) }); // $2 actor kind
+                set.Parameters.Add(new NpgsqlParameter { Value = record.Reason }); // $3 reason
                 await set.ExecuteNonQueryAsync();
             }
 

@@ -2,8 +2,6 @@ using System.Reflection;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Hardening.Rls;
-using Npgsql;
 
 namespace Hardening.Rls.Tests;
 
@@ -40,6 +38,8 @@ public sealed class ParameterNameTests
         ["RlsLinter(Schemas)"] = (b => new RlsLinter(new RlsLintOptions { Schemas = { b } }), () => Ctor(typeof(RlsLinter))),
         ["TenantDataSource(TenantSetting)"] = (b => WithDataSource(ds => new TenantDataSource(ds, new TenantDataSourceOptions { TenantSetting = b })), () => Ctor(typeof(TenantDataSource))),
         ["TenantDataSource(UserSetting)"] = (b => WithDataSource(ds => new TenantDataSource(ds, new TenantDataSourceOptions { UserSetting = b })), () => Ctor(typeof(TenantDataSource))),
+        ["OpenSessionAsync(settings)"] = (b => WithDataSource(ds => new TenantDataSource(ds).OpenSessionAsync(new TenantContext("t"), [new(b, "v")]).AsTask().GetAwaiter().GetResult()), () => Params(typeof(TenantDataSource), nameof(TenantDataSource.OpenSessionAsync))),
+        ["OpenSessionAsync(bindingSetting)"] = (b => WithDataSource(ds => new TenantDataSource(ds).OpenSessionAsync(new TenantContext("t"), [new("app.actor_id", "v")], b).AsTask().GetAwaiter().GetResult()), () => Params(typeof(TenantDataSource), nameof(TenantDataSource.OpenSessionAsync))),
         ["OpenSessionAsync(tenant)"] = (b => WithDataSource(ds => new TenantDataSource(ds, new TenantDataSourceOptions { MaxValueLength = 8 }).OpenSessionAsync(new TenantContext("t", userId: b + "\0" + new string('x', 9))).AsTask().GetAwaiter().GetResult()), () => Params(typeof(TenantDataSource), nameof(TenantDataSource.OpenSessionAsync))),
     };
 

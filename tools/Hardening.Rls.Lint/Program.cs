@@ -1,6 +1,6 @@
 // hardening-rls-lint: lints a live PostgreSQL database's row-level security; exit code 1 on error findings (for CI gates).
 // Usage: hardening-rls-lint --connection "<npgsql connection string>" [--app-role ats_app] [--schema public] [--format json]
-using Hardening.Rls;
+using Hardening.Rls.Lint;
 
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
@@ -8,4 +8,4 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cancel.Cancel();
 };
-return await RlsLinter.RunCommandLineAsync(args, Console.Out, Console.Error, cancel.Token);
+return await LintCommand.RunAsync(args, Console.Out, Console.Error, cancel.Token);

@@ -1,3 +1,4 @@
+using Hardening.Shared;
 using System.Globalization;
 using System.Linq.Expressions;
 using System.Text;
@@ -129,7 +130,7 @@ internal static class ConditionCompiler
                 break;
             case CompareCondition c:
             {
-                var column = prefix + PostgresSql.Quote(c.Field.Column);
+                var column = prefix + PostgresNames.Quote(c.Field.Column);
                 var literal = PostgresSql.Literal(c.Value);
                 switch (c.Op)
                 {
@@ -148,7 +149,7 @@ internal static class ConditionCompiler
             }
 
             case IsNullCondition n:
-                sb.Append('(').Append(prefix).Append(PostgresSql.Quote(n.Field.Column)).Append(" IS NULL)");
+                sb.Append('(').Append(prefix).Append(PostgresNames.Quote(n.Field.Column)).Append(" IS NULL)");
                 break;
             case AndCondition a:
                 sb.Append('(');

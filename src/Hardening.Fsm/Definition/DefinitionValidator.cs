@@ -1,3 +1,4 @@
+using Hardening.Shared;
 using System.Text.RegularExpressions;
 
 namespace Hardening.Fsm;
@@ -90,7 +91,7 @@ internal static partial class DefinitionValidator
 
         foreach (var f in b.Fields)
         {
-            if (!ColumnPattern().IsMatch(f.Column))
+            if (!PostgresNames.IsPlainIdentifier(f.Column))
             {
                 problems.Add($"Column name '{f.Column}' is not a plain PostgreSQL identifier; use lower-case letters, digits and '_' (at most 63 characters), such as 'is_blacklisted'.");
             }
@@ -280,7 +281,4 @@ internal static partial class DefinitionValidator
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]{0,62}$")]
     private static partial Regex NamePattern();
-
-    [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
-    private static partial Regex ColumnPattern();
 }

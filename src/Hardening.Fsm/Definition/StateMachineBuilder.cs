@@ -147,7 +147,7 @@ public sealed class StateMachineBuilder<TEntity>
             throw new StateMachineDefinitionException(Name, problems);
         }
 
-        return new StateMachine<TEntity>(this, [.. _sinks], _time, _logger, _meterFactory);
+        return new StateMachine<TEntity>(MachineCompiler.Compile(this), EntityId, [.. _sinks], _time, _logger, _meterFactory);
     }
 
     internal StateConfiguration<TEntity> GetOrAdd(string state)

@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using System.Runtime.CompilerServices;
-using System.Linq.Expressions;
 using Microsoft.Extensions.Logging;
 using System.Diagnostics.Metrics;
 
@@ -15,61 +14,27 @@ namespace Hardening.Fsm;
 public sealed class StateMachine<TEntity>
     where TEntity : StatefulEntity
 {
-    private readonly FrozenDictionary<string, CompiledState> _states;
+    private readonly FrozenDictionary<string, CompiledState<TEntity>> _states;
     private readonly FrozenDictionary<string, bool> _triggerTouchesProtected;
+    private readonly object _owner;
     private readonly ITransitionAuditSink[] _sinks;
     private readonly TimeProvider _time;
     private readonly ILogger? _logger;
     private readonly FsmMetrics _metrics;
     private readonly Func<TEntity, string> _entityId;
-    private readonly (string Name, Func<TEntity, bool> Holds)[] _globalInvariants;
 
-    internal StateMachine(StateMachineBuilder<TEntity> b, ITransitionAuditSink[] sinks, TimeProvider time, ILogger? logger, IMeterFactory? meterFactory)
+    internal StateMachine(CompiledMachine<TEntity> compiled, Func<TEntity, string> entityId, ITransitionAuditSink[] sinks, TimeProvider time, ILogger? logger, IMeterFactory? meterFactory)
     {
-        Name = b.Name;
+        Model = compiled.Model;
+        Name = Model.Name;
+        _states = compiled.States;
+        _triggerTouchesProtected = compiled.TriggerTouchesProtected;
+        _owner = compiled.Owner;
         _sinks = sinks;
         _time = time;
         _logger = logger;
-        _entityId = b.EntityId;
-        _metrics = new FsmMetrics(b.Name, meterFactory);
-
-        var canonical = b.States.ToDictionary(s => s.Name, s => s.Name, StringComparer.Ordinal);
-        _globalInvariants = [.. b.GlobalInvariants.Select(i => (i.Name, ConditionCompiler.Compile<TEntity>(i.Condition)))];
-
-        var compiled = new Dictionary<string, CompiledState>(StringComparer.Ordinal);
-        foreach (var s in b.States)
-        {
-            var invariants = s.Invariants.Select(i => (i.Name, ConditionCompiler.Compile<TEntity>(i.Condition))).Concat(_globalInvariants).ToArray();
-            compiled[s.Name] = new CompiledState(this, canonical[s.Name], s.IsTerminal, invariants);
-        }
-
-        var touchesProtected = new Dictionary<string, bool>(StringComparer.Ordinal);
-        foreach (var s in b.States)
-        {
-            var transitions = new List<CompiledTransition>();
-            foreach (var t in s.Transitions)
-            {
-                var target = b.States.First(x => string.Equals(x.Name, t.Target, StringComparison.Ordinal));
-                transitions.Add(Compile(b, s, t, target, canonical, compiled[target.Name]));
-                touchesProtected[t.Trigger] = touchesProtected.GetValueOrDefault(t.Trigger) || target.Effects.Any(e => e.Field.IsProtected);
-            }
-
-            compiled[s.Name].Triggers = [.. transitions.Select(t => t.Trigger)];
-            compiled[s.Name].Transitions = [.. transitions];
-        }
-
-        _triggerTouchesProtected = touchesProtected.ToFrozenDictionary(StringComparer.Ordinal);
-        _states = compiled.ToFrozenDictionary(StringComparer.Ordinal);
-
-        Model = new MachineModel
-        {
-            Name = b.Name,
-            Initial = b.Initial!,
-            States = [.. b.States.Select(s => new StateModel(s.Name, s.IsTerminal, [.. s.RequiredHistory], [.. s.Invariants], [.. s.Effects]))],
-            Transitions = [.. b.States.SelectMany(s => s.Transitions.Select(t => new TransitionModel(s.Name, t.Trigger, t.Target, [.. t.Guards.Select(g => (g.Name, g.Condition))])))],
-            GlobalInvariants = [.. b.GlobalInvariants],
-            Fields = [.. b.Fields],
-        };
+        _entityId = entityId;
+        _metrics = new FsmMetrics(Name, meterFactory);
         States = [.. Model.States.Select(s => s.Name)];
         TerminalStates = [.. Model.States.Where(s => s.IsTerminal).Select(s => s.Name)];
         Transitions = [.. Model.Transitions.Select(t => new TransitionInfo(t.From, t.Trigger, t.To, [.. t.Guards.Select(g => g.Name)]))];
@@ -220,25 +185,7 @@ public sealed class StateMachine<TEntity>
         return PostgresScriptGenerator.Generate(Model, mapping);
     }
 
-    private static CompiledTransition Compile(StateMachineBuilder<TEntity> b, StateConfiguration<TEntity> source, TransitionConfiguration<TEntity> t, StateConfiguration<TEntity> target, Dictionary<string, string> canonical, CompiledState compiledTarget)
-    {
-        var guards = t.Guards.Select(g => (g.Name, g.Predicate ?? ConditionCompiler.Compile<TEntity>(g.Condition!))).ToArray();
-        var known = new Dictionary<FieldDefinition, object?>();
-        foreach (var (f, v) in target.Effects)
-        {
-            known[f] = v;
-        }
-
-        var post = target.Invariants.Concat(b.GlobalInvariants)
-            .Select(i => (i.Name, Condition: ConditionCompiler.Substitute(i.Condition, known)))
-            .Where(i => i.Condition is not ConstantCondition { Value: true })
-            .Select(i => (i.Name, ConditionCompiler.Compile<TEntity>(i.Condition)))
-            .ToArray();
-        var effects = target.Effects.Select(e => CompileSetter(e.Field, e.Value)).ToArray();
-        return new CompiledTransition(canonical[source.Name], t.Trigger, canonical[target.Name], guards, [.. target.RequiredHistory.Select(h => canonical[h])], post, effects, target.IsTerminal, compiledTarget);
-    }
-
-    private TransitionRecord? TryCommit(TEntity entity, CompiledTransition transition, Actor actor, string reason, int seq)
+    private TransitionRecord? TryCommit(TEntity entity, CompiledTransition<TEntity> transition, Actor actor, string reason, int seq)
     {
         lock (entity.Gate)
         {
@@ -273,7 +220,7 @@ public sealed class StateMachine<TEntity>
         }
     }
 
-    private static RejectionReason Evaluate(CompiledTransition transition, TEntity entity, out string? detail)
+    private static RejectionReason Evaluate(CompiledTransition<TEntity> transition, TEntity entity, out string? detail)
     {
         foreach (var (name, holds) in transition.Guards)
         {
@@ -308,13 +255,13 @@ public sealed class StateMachine<TEntity>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private CompiledState? StateOf(TEntity entity, string state)
+    private CompiledState<TEntity>? StateOf(TEntity entity, string state)
     {
         var cached = entity.StateCache;
-        if (cached is not null && ReferenceEquals(cached.Owner, this) && ReferenceEquals(cached.Name, state))
+        if (cached is not null && ReferenceEquals(cached.Owner, _owner) && ReferenceEquals(cached.Name, state))
         {
-            // Owner is this machine, so the entry is one of its CompiledStates.
-            return Unsafe.As<CompiledState>(cached);
+            // The owner is this machine's, so the entry is one of its compiled states.
+            return Unsafe.As<CompiledState<TEntity>>(cached);
         }
 
         if (!_states.TryGetValue(state, out var found))
@@ -352,13 +299,6 @@ public sealed class StateMachine<TEntity>
         return true;
     }
 
-    private static Action<TEntity> CompileSetter(FieldDefinition field, object? value)
-    {
-        var p = Expression.Parameter(typeof(TEntity), "entity");
-        var assign = Expression.Assign(Expression.Property(p, field.Property), Expression.Constant(value, field.ValueType));
-        return Expression.Lambda<Action<TEntity>>(assign, p).Compile();
-    }
-
     // Inlined into TryFire: a rejection is a counter check and a struct, with no call unless a logger is configured.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private TransitionResult Reject(TEntity entity, RejectionReason reason, string state, string trigger, string? detail, Actor actor)
@@ -380,43 +320,4 @@ public sealed class StateMachine<TEntity>
             FsmLog.ProtectedTransitionRejected(_logger, Name, _entityId(entity), state, trigger, reason, Actor.KindName(actor.Kind), actor.Id);
         }
     }
-
-    private sealed class CompiledState(StateMachine<TEntity> owner, string name, bool isTerminal, (string Name, Func<TEntity, bool> Holds)[] invariants)
-        : MachineStateCache(owner, name)
-    {
-        public bool IsTerminal { get; } = isTerminal;
-
-        public (string Name, Func<TEntity, bool> Holds)[] Invariants { get; } = invariants;
-
-        // Parallel arrays; a state has a handful of triggers, so a scan beats hashing.
-        public string[] Triggers { get; set; } = [];
-
-        public CompiledTransition[] Transitions { get; set; } = [];
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public CompiledTransition? Find(string trigger)
-        {
-            var triggers = Triggers;
-            for (var i = 0; i < triggers.Length; i++)
-            {
-                if (ReferenceEquals(triggers[i], trigger) || string.Equals(triggers[i], trigger, StringComparison.Ordinal))
-                {
-                    return Transitions[i];
-                }
-            }
-
-            return null;
-        }
-    }
-
-    private sealed record CompiledTransition(
-        string From,
-        string Trigger,
-        string To,
-        (string Name, Func<TEntity, bool> Holds)[] Guards,
-        string[] RequiredHistory,
-        (string Name, Func<TEntity, bool> Holds)[] PostInvariants,
-        Action<TEntity>[] Effects,
-        bool TargetIsTerminal,
-        CompiledState Target);
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using Hardening.Shared;
 
 namespace Hardening.Fsm;
 
@@ -7,19 +8,16 @@ internal static class PostgresScriptGenerator
 {
     public static string Generate(MachineModel m, PostgresTableMapping map)
     {
-        PostgresSql.RequireIdentifier(map.Schema, "Schema");
-        PostgresSql.RequireIdentifier(map.Table, "Table");
-        PostgresSql.RequireIdentifier(map.IdColumn, "IdColumn");
-        PostgresSql.RequireIdentifier(map.StatusColumn, "StatusColumn");
-        PostgresSql.RequireIdentifier(map.TransitionsTable, "Transitions table");
-        PostgresSql.RequireIdentifier(map.AuditTable, "Audit table");
-        PostgresSql.RequireSetting(map.ActorIdSetting, "ActorIdSetting");
-        PostgresSql.RequireSetting(map.ActorKindSetting, "ActorKindSetting");
-        PostgresSql.RequireSetting(map.ReasonSetting, "ReasonSetting");
-        PostgresSql.RequireSetting(map.ContextBindingSetting, "ContextBindingSetting");
+        PostgresNames.PlainIdentifier(map.Schema, "schema (PostgresTableMapping.Schema)", "Schema", "public");
+        PostgresNames.PlainIdentifier(map.Table, "table (PostgresTableMapping.Table)", "Table", "candidates");
+        PostgresNames.PlainIdentifier(map.IdColumn, "id column (PostgresTableMapping.IdColumn)", "IdColumn", "id");
+        PostgresNames.PlainIdentifier(map.StatusColumn, "status column (PostgresTableMapping.StatusColumn)", "StatusColumn", "status");
+        PostgresNames.PlainIdentifier(map.TransitionsTable, "transitions table (PostgresTableMapping.TransitionsTable)", "TransitionsTable", "candidates_transitions");
+        PostgresNames.PlainIdentifier(map.AuditTable, "audit table (PostgresTableMapping.AuditTable)", "AuditTable", "candidates_audit");
+        map.CheckSettings();
         if (map.ApplicationRole is { } role)
         {
-            PostgresSql.RequireIdentifier(role, "ApplicationRole");
+            PostgresNames.PlainIdentifier(role, "application role (PostgresTableMapping.ApplicationRole)", "ApplicationRole", "app");
             if (role == "public")
             {
                 throw new ArgumentException("ApplicationRole 'public' would grant every role; name the role the application logs in as, such as 'app'.", nameof(map));
@@ -278,8 +276,7 @@ internal static class PostgresScriptGenerator
     }
 
     /// <summary>The SQL value of the context binding (also computed by <see cref="PostgresTableMapping.SetContextSql"/>).</summary>
-    internal static string ContextBinding(string actor, string kind, string reason) =>
-        $"format('%s %L %L %L', pg_catalog.pg_current_xact_id(), {actor}, {kind}, {reason})";
+    internal static string ContextBinding(string actor, string kind, string reason) => PostgresSettings.Binding([actor, kind, reason]);
 
     /// <summary>
     /// Refuses to run while a trigger whose function the table owner does not own is attached to the table or the
@@ -344,7 +341,7 @@ internal static class PostgresScriptGenerator
     private static string Raise(string sqlState, string message, string args, string indent = "        ") =>
         $"{indent}RAISE EXCEPTION '{message.Replace("'", "''", StringComparison.Ordinal)}', {args} USING ERRCODE = '{sqlState}';\n";
 
-    private static string Q(string identifier) => PostgresSql.Quote(identifier);
+    private static string Q(string identifier) => PostgresNames.Quote(identifier);
 
-    private static string L(string value) => PostgresSql.Literal(value);
+    private static string L(string value) => PostgresNames.Literal(value);
 }

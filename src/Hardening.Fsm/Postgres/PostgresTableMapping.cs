@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using Hardening.Shared;
 
 namespace Hardening.Fsm;
 
@@ -58,25 +59,85 @@ public sealed class PostgresTableMapping
     public string AuditTable => Table + "_audit";
 
     /// <summary>
-    /// SQL that sets the actor and reason for the current transaction, with parameters <c>@actor_id</c>,
-    /// <c>@actor_kind</c> and <c>@reason</c>; run it in the same transaction as the status update (and again in each
-    /// transaction: the trigger refuses context set by an earlier one).
+    /// SQL that sets the actor and reason for the current transaction, with positional parameters <c>$1</c> (actor
+    /// id), <c>$2</c> (actor kind, <c>USER</c> or <c>SYSTEM</c>) and <c>$3</c> (reason), the values of
+    /// <see cref="ContextSettings"/> in order; run it in the same transaction as the status update (and again in each
+    /// transaction: the trigger refuses context set by an earlier one). With Hardening.Rls, pass
+    /// <see cref="ContextSettings"/> to the tenant session instead: one statement sets both contexts.
     /// </summary>
-    public string SetContextSql =>
-        $"SELECT set_config('{ActorIdSetting}', @actor_id, true), set_config('{ActorKindSetting}', @actor_kind, true), set_config('{ReasonSetting}', @reason, true), " +
-        $"set_config('{ContextBindingSetting}', {PostgresScriptGenerator.ContextBinding("@actor_id::text", "@actor_kind::text", "@reason::text")}, true)";
+    /// <exception cref="ArgumentException">A setting name is not a valid PostgreSQL custom setting, or two are the same.</exception>
+    public string SetContextSql
+    {
+        get
+        {
+            CheckSettings();
+            return PostgresSettings.SetConfigStatement([ActorIdSetting, ActorKindSetting, ReasonSetting], ContextBindingSetting);
+        }
+    }
 
     /// <summary>
-    /// SQL returning the states an entity has visited, in the order first entered, from the audit table (parameter
-    /// <c>@entity_id</c>, the id as text). <see cref="LoadVisitedStatesAsync"/> runs it.
+    /// The actor id, actor kind and reason settings with their values for <paramref name="actor"/> and
+    /// <paramref name="reason"/>, in that order: what <see cref="SetContextSql"/> sets from <c>$1..$3</c>. Pass them with
+    /// <see cref="ContextBindingSetting"/> to a session that sets transaction-local settings in its own statement
+    /// (Hardening.Rls's <c>TenantDataSource.OpenSessionAsync(tenant, settings, bindingSetting)</c>), so the actor
+    /// context travels with the tenant context in one statement and round trip.
+    /// </summary>
+    /// <param name="actor">Who fires the transition.</param>
+    /// <param name="reason">Why (required, not blank).</param>
+    /// <returns>Three name/value pairs.</returns>
+    /// <exception cref="ArgumentException">The actor id or reason is blank or holds NUL or an unpaired surrogate, or a setting name is invalid.</exception>
+    /// <example>
+    /// <code>
+    /// await using var session = await tenantDb.OpenSessionAsync(tenant, mapping.ContextSettings(Actor.User("recruiter-7"), "Signed offer"), mapping.ContextBindingSetting);
+    /// </code>
+    /// </example>
+    public IReadOnlyList<KeyValuePair<string, string>> ContextSettings(Actor actor, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        CheckSettings();
+        var kind = Actor.KindName(actor.Kind);
+        if (string.IsNullOrWhiteSpace(actor.Id))
+        {
+            throw new ArgumentException("The actor id is empty; every status change is audited under an actor, so pass Actor.User(id) or Actor.System(jobName).", nameof(actor));
+        }
+
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            throw new ArgumentException("The reason is empty; every status change is audited with a reason, such as 'Signed offer received'.", nameof(reason));
+        }
+
+        PostgresSettings.ValidateValue(actor.Id, "actor id", nameof(actor), int.MaxValue, "no limit");
+        PostgresSettings.ValidateValue(reason, "reason", nameof(reason), int.MaxValue, "no limit");
+        return [new(ActorIdSetting, actor.Id), new(ActorKindSetting, kind), new(ReasonSetting, reason)];
+    }
+
+    /// <summary>Throws unless the four context settings are valid, distinct custom setting names.</summary>
+    internal void CheckSettings()
+    {
+        PostgresNames.SettingName(ActorIdSetting, "actor id (PostgresTableMapping.ActorIdSetting)", nameof(ActorIdSetting));
+        PostgresNames.SettingName(ActorKindSetting, "actor kind (PostgresTableMapping.ActorKindSetting)", nameof(ActorKindSetting));
+        PostgresNames.SettingName(ReasonSetting, "reason (PostgresTableMapping.ReasonSetting)", nameof(ReasonSetting));
+        PostgresNames.SettingName(ContextBindingSetting, "context binding (PostgresTableMapping.ContextBindingSetting)", nameof(ContextBindingSetting));
+        string[] names = [ActorIdSetting, ActorKindSetting, ReasonSetting, ContextBindingSetting];
+        if (names.Distinct(StringComparer.OrdinalIgnoreCase).Count() != names.Length)
+        {
+            throw new ArgumentException(
+                $"The actor id, actor kind, reason and context binding settings must be four different names (got '{ActorIdSetting}', '{ActorKindSetting}', '{ReasonSetting}', '{ContextBindingSetting}'; PostgreSQL setting names ignore case).",
+                nameof(ContextBindingSetting));
+        }
+    }
+
+    /// <summary>
+    /// SQL returning the states an entity has visited, in the order first entered, from the audit table (positional
+    /// parameter <c>$1</c>, the id as text). <see cref="LoadVisitedStatesAsync"/> runs it.
     /// </summary>
     public string VisitedStatesSql
     {
         get
         {
-            var audit = PostgresSql.Quote(Schema) + "." + PostgresSql.Quote(AuditTable);
-            return $"SELECT v.state FROM (SELECT a.from_state AS state, a.id * 2 AS seq FROM {audit} a WHERE a.entity_id = @entity_id " +
-                $"UNION ALL SELECT a.to_state, a.id * 2 + 1 FROM {audit} a WHERE a.entity_id = @entity_id) v GROUP BY v.state ORDER BY min(v.seq)";
+            var audit = PostgresNames.Quote(Schema) + "." + PostgresNames.Quote(AuditTable);
+            return $"SELECT v.state FROM (SELECT a.from_state AS state, a.id * 2 AS seq FROM {audit} a WHERE a.entity_id = $1 " +
+                $"UNION ALL SELECT a.to_state, a.id * 2 + 1 FROM {audit} a WHERE a.entity_id = $1) v GROUP BY v.state ORDER BY min(v.seq)";
         }
     }
 
@@ -91,18 +152,18 @@ public sealed class PostgresTableMapping
     {
         get
         {
-            var table = PostgresSql.Literal(PostgresSql.Quote(Schema) + "." + PostgresSql.Quote(Table));
-            var audit = PostgresSql.Literal(PostgresSql.Quote(Schema) + "." + PostgresSql.Quote(AuditTable));
-            var transitions = PostgresSql.Literal(PostgresSql.Quote(Schema) + "." + PostgresSql.Quote(TransitionsTable));
+            var table = PostgresNames.Literal(PostgresNames.Quote(Schema) + "." + PostgresNames.Quote(Table));
+            var audit = PostgresNames.Literal(PostgresNames.Quote(Schema) + "." + PostgresNames.Quote(AuditTable));
+            var transitions = PostgresNames.Literal(PostgresNames.Quote(Schema) + "." + PostgresNames.Quote(TransitionsTable));
             var prefix = Table + "_fsm_";
             var functions = string.Join(", ", new[] { prefix + "update", prefix + "insert", prefix + "delete", prefix + "owner_only", AuditTable + "_append_only" }
-                .Select(f => "(" + PostgresSql.Literal(PostgresSql.Quote(Schema) + "." + PostgresSql.Quote(f) + "()") + ")"));
+                .Select(f => "(" + PostgresNames.Literal(PostgresNames.Quote(Schema) + "." + PostgresNames.Quote(f) + "()") + ")"));
             var triggers = string.Join(", ", new[]
             {
                 (table, prefix + "update"), (table, prefix + "insert"), (table, prefix + "delete"), (table, prefix + "truncate"),
                 (audit, AuditTable + "_append_only"), (audit, AuditTable + "_no_truncate"), (audit, AuditTable + "_owner_only"),
                 (transitions, TransitionsTable + "_owner_only"), (transitions, TransitionsTable + "_no_truncate"),
-            }.Select(t => $"({t.Item1}, {PostgresSql.Literal(t.Item2)})"));
+            }.Select(t => $"({t.Item1}, {PostgresNames.Literal(t.Item2)})"));
             return $"""
                 WITH roles AS (
                     SELECT r.oid, r.rolname FROM pg_catalog.pg_roles r
@@ -162,7 +223,6 @@ public sealed class PostgresTableMapping
         cmd.CommandText = VisitedStatesSql;
         cmd.Transaction = transaction;
         var p = cmd.CreateParameter();
-        p.ParameterName = "entity_id";
         p.DbType = DbType.String;
         p.Value = entityId;
         cmd.Parameters.Add(p);

@@ -1,3 +1,4 @@
+using Hardening.Shared;
 using Hardening.Rls;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -24,7 +25,10 @@ namespace Hardening.Rls;
 /// </example>
 public sealed class TenantDataSource
 {
+    private const string MaxValueLengthOption = "TenantDataSourceOptions.MaxValueLength";
+    private const int MaxExtraSettings = 64;
     private readonly string _contextSql;
+    private readonly string[] _contextNames;
     private readonly int _maxValueLength;
     private readonly int _maxRoles;
 
@@ -55,13 +59,14 @@ public sealed class TenantDataSource
             RlsLog.AutoPrepareOff(logger ?? (ILogger)NullLogger.Instance);
         }
 
-        TenantSettings.ValidateName(options.TenantSetting, "tenant (TenantDataSourceOptions.TenantSetting)", nameof(options));
-        TenantSettings.ValidateName(options.UserSetting, "user (TenantDataSourceOptions.UserSetting)", nameof(options));
-        TenantSettings.ValidateName(options.RolesSetting, "roles (TenantDataSourceOptions.RolesSetting)", nameof(options));
-        if (options.TenantSetting == options.UserSetting || options.TenantSetting == options.RolesSetting || options.UserSetting == options.RolesSetting)
+        PostgresNames.SettingName(options.TenantSetting, "tenant (TenantDataSourceOptions.TenantSetting)", nameof(options));
+        PostgresNames.SettingName(options.UserSetting, "user (TenantDataSourceOptions.UserSetting)", nameof(options));
+        PostgresNames.SettingName(options.RolesSetting, "roles (TenantDataSourceOptions.RolesSetting)", nameof(options));
+        string[] names = [options.TenantSetting, options.UserSetting, options.RolesSetting];
+        if (names.Distinct(StringComparer.OrdinalIgnoreCase).Count() != names.Length)
         {
             throw new ArgumentException(
-                $"The tenant, user and roles settings must be three different names (got '{options.TenantSetting}', '{options.UserSetting}', '{options.RolesSetting}').",
+                $"The tenant, user and roles settings must be three different names (got '{options.TenantSetting}', '{options.UserSetting}', '{options.RolesSetting}'; PostgreSQL setting names ignore case).",
                 nameof(options));
         }
 
@@ -80,8 +85,9 @@ public sealed class TenantDataSource
         _maxRoles = options.MaxRoles;
         TenantSetting = options.TenantSetting;
 
-        // The names are validated identifiers, so they are safe as literals; every value is a bound parameter.
-        _contextSql = $"SELECT set_config('{options.TenantSetting}', $1, true), set_config('{options.UserSetting}', $2, true), set_config('{options.RolesSetting}', $3, true)";
+        // The names are validated setting names, so they are safe as literals; every value is a bound parameter.
+        _contextNames = [options.TenantSetting, options.UserSetting, options.RolesSetting];
+        _contextSql = PostgresSettings.SetConfigStatement(_contextNames);
     }
 
     /// <summary>The wrapped data source.</summary>
@@ -106,8 +112,40 @@ public sealed class TenantDataSource
         return new TenantSession(connection, this, values);
     }
 
-    internal NpgsqlBatchCommand CreateContextCommand(ContextValues values) =>
-        new(_contextSql)
+    /// <summary>
+    /// Opens a session for <paramref name="tenant"/> whose context statement also sets <paramref name="settings"/>
+    /// (transaction-local, values bound as parameters): in the same statement and round trip as the tenant, user
+    /// and roles, e.g. the actor context of a Hardening.Fsm table (<c>PostgresTableMapping.ContextSettings</c>).
+    /// </summary>
+    /// <param name="tenant">The tenant context; its tenant id is required.</param>
+    /// <param name="settings">Further settings as name/value pairs, in order; names as for <see cref="TenantDataSourceOptions.TenantSetting"/>.</param>
+    /// <param name="bindingSetting">
+    /// Null, or a setting that is also set to <c>format('%s %L %L ...', pg_current_xact_id(), value1, value2, ...)</c>
+    /// over <paramref name="settings"/>' values, so a trigger can refuse values left by an earlier transaction
+    /// (Hardening.Fsm's <c>ContextBindingSetting</c> expects exactly this).
+    /// </param>
+    /// <param name="cancellationToken">Cancels opening the connection.</param>
+    /// <returns>A session; dispose it to return the connection (an open transaction is rolled back).</returns>
+    /// <exception cref="MissingTenantException">There is no tenant.</exception>
+    /// <exception cref="ArgumentException">A name is invalid or repeated (also against the tenant, user and roles settings), or a value is too long, holds NUL or an unpaired surrogate.</exception>
+    /// <example>
+    /// <code>
+    /// await using var session = await tenantDb.OpenSessionAsync(tenant, mapping.ContextSettings(Actor.User(userId), reason), mapping.ContextBindingSetting);
+    /// await session.BeginTransactionAsync();
+    /// await using var update = session.CreateCommand("UPDATE candidates SET status = 'HIRED' WHERE id = $1"); // one round trip: BEGIN + context + update
+    /// </code>
+    /// </example>
+    public async ValueTask<TenantSession> OpenSessionAsync(ITenantContext tenant, IEnumerable<KeyValuePair<string, string>> settings, string? bindingSetting = null, CancellationToken cancellationToken = default)
+    {
+        var values = Validate(tenant);
+        values = WithSettings(values, settings, bindingSetting);
+        var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return new TenantSession(connection, this, values);
+    }
+
+    internal NpgsqlBatchCommand CreateContextCommand(ContextValues values)
+    {
+        var command = new NpgsqlBatchCommand(values.Sql ?? _contextSql)
         {
             Parameters =
             {
@@ -116,6 +154,57 @@ public sealed class TenantDataSource
                 new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = values.Roles },
             },
         };
+        foreach (var extra in values.Extra ?? [])
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = extra });
+        }
+
+        return command;
+    }
+
+    private ContextValues WithSettings(ContextValues values, IEnumerable<KeyValuePair<string, string>> settings, string? bindingSetting)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var names = new List<string>(_contextNames);
+        var extra = new List<string>();
+        foreach (var (name, value) in settings)
+        {
+            PostgresNames.SettingName(name, "extra session", nameof(settings));
+            if (names.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new ArgumentException($"Setting '{name}' is set twice in the session context (PostgreSQL setting names ignore case); give each setting once and not the tenant, user or roles setting.", nameof(settings));
+            }
+
+            if (value is null)
+            {
+                throw new ArgumentException($"The value of setting '{name}' is null; pass \"\" for an empty setting.", nameof(settings));
+            }
+
+            PostgresSettings.ValidateValue(value, $"value of setting '{name}'", nameof(settings), _maxValueLength, MaxValueLengthOption);
+            names.Add(name);
+            extra.Add(value);
+            if (extra.Count > MaxExtraSettings)
+            {
+                throw new ArgumentException($"More than {MaxExtraSettings} extra settings; a session context carries a handful.", nameof(settings));
+            }
+        }
+
+        if (bindingSetting is not null)
+        {
+            PostgresNames.SettingName(bindingSetting, "binding", nameof(bindingSetting));
+            if (names.Contains(bindingSetting, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new ArgumentException($"The binding setting '{bindingSetting}' is also one of the settings it binds; use a setting of its own such as 'app.context_binding'.", nameof(bindingSetting));
+            }
+
+            if (extra.Count == 0)
+            {
+                throw new ArgumentException("A binding setting needs at least one setting to bind; pass the settings it covers.", nameof(bindingSetting));
+            }
+        }
+
+        return values with { Extra = [.. extra], Sql = PostgresSettings.SetConfigStatement(names, bindingSetting, bindFrom: _contextNames.Length) };
+    }
 
     private ContextValues Validate(ITenantContext tenant)
     {
@@ -126,9 +215,9 @@ public sealed class TenantDataSource
             throw new MissingTenantException();
         }
 
-        TenantSettings.ValidateValue(tenantId, "tenant id", nameof(tenant), _maxValueLength);
+        PostgresSettings.ValidateValue(tenantId, "tenant id", nameof(tenant), _maxValueLength, MaxValueLengthOption);
         var user = tenant.UserId ?? "";
-        TenantSettings.ValidateValue(user, "user id", nameof(tenant), _maxValueLength);
+        PostgresSettings.ValidateValue(user, "user id", nameof(tenant), _maxValueLength, MaxValueLengthOption);
         var roles = tenant.Roles ?? [];
         if (roles.Count > _maxRoles)
         {
@@ -142,7 +231,7 @@ public sealed class TenantDataSource
                 throw new ArgumentException("A role in the tenant context is null or empty.", nameof(tenant));
             }
 
-            TenantSettings.ValidateValue(role, "role", nameof(tenant), _maxValueLength, allowComma: false);
+            PostgresSettings.ValidateValue(role, "role", nameof(tenant), _maxValueLength, MaxValueLengthOption, allowComma: false);
         }
 
         return new ContextValues(tenantId, user, roles.Count == 0 ? "" : string.Join(',', roles));
@@ -150,4 +239,11 @@ public sealed class TenantDataSource
 }
 
 /// <summary>Validated context values.</summary>
-internal readonly record struct ContextValues(string Tenant, string User, string Roles);
+internal readonly record struct ContextValues(string Tenant, string User, string Roles)
+{
+    /// <summary>Values of the extra settings (parameters $4 on), or null.</summary>
+    public string[]? Extra { get; init; }
+
+    /// <summary>The context statement when there are extra settings; null for the data source's own.</summary>
+    public string? Sql { get; init; }
+}

@@ -1,3 +1,4 @@
+using Hardening.Shared;
 using Microsoft.Extensions.Options;
 
 namespace Hardening.Rls;
@@ -28,15 +29,15 @@ internal sealed class RlsOptionsValidator : IValidateOptions<RlsOptions>
 
         var checks = new (Action Check, string Option)[]
         {
-            (() => TenantSettings.ValidateName(o.DataSource.TenantSetting, "tenant", nameof(o.DataSource.TenantSetting)), "DataSource.TenantSetting"),
-            (() => TenantSettings.ValidateName(o.DataSource.UserSetting, "user", nameof(o.DataSource.UserSetting)), "DataSource.UserSetting"),
-            (() => TenantSettings.ValidateName(o.DataSource.RolesSetting, "roles", nameof(o.DataSource.RolesSetting)), "DataSource.RolesSetting"),
-            (() => SqlNames.Check(o.Lint.TenantColumn, "tenant column", nameof(o.Lint.TenantColumn)), "Lint.TenantColumn"),
+            (() => PostgresNames.SettingName(o.DataSource.TenantSetting, "tenant", nameof(o.DataSource.TenantSetting)), "DataSource.TenantSetting"),
+            (() => PostgresNames.SettingName(o.DataSource.UserSetting, "user", nameof(o.DataSource.UserSetting)), "DataSource.UserSetting"),
+            (() => PostgresNames.SettingName(o.DataSource.RolesSetting, "roles", nameof(o.DataSource.RolesSetting)), "DataSource.RolesSetting"),
+            (() => PostgresNames.PlainIdentifier(o.Lint.TenantColumn, "tenant column", nameof(o.Lint.TenantColumn)), "Lint.TenantColumn"),
             (() =>
             {
                 if (o.Lint.AppRole is not null)
                 {
-                    SqlNames.Check(o.Lint.AppRole, "application role", nameof(o.Lint.AppRole));
+                    PostgresNames.PlainIdentifier(o.Lint.AppRole, "application role", nameof(o.Lint.AppRole));
                 }
             }, "Lint.AppRole"),
         };

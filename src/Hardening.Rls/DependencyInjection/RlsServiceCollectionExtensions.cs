@@ -1,3 +1,4 @@
+using Hardening.Shared;
 using Hardening.Rls;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;

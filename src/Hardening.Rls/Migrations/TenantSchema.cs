@@ -1,3 +1,4 @@
+using Hardening.Shared;
 using System.Text;
 
 namespace Hardening.Rls;
@@ -31,7 +32,7 @@ public sealed class TenantSchema
     /// <param name="appRole">The role the application connects as (created NOLOGIN unless <see cref="AppRoleCanLogin"/>).</param>
     public TenantSchema(string appRole)
     {
-        AppRole = SqlNames.Check(appRole, "application role", nameof(appRole));
+        AppRole = PostgresNames.PlainIdentifier(appRole, "application role", nameof(appRole));
         if (AppRole.StartsWith("pg_", StringComparison.Ordinal))
         {
             throw new ArgumentException("Role names starting with 'pg_' are reserved by PostgreSQL.", nameof(appRole));
@@ -84,7 +85,7 @@ public sealed class TenantSchema
     /// <returns>This model.</returns>
     public TenantSchema View(string name)
     {
-        _views.Add(SqlNames.Check(name, "view", nameof(name)));
+        _views.Add(PostgresNames.PlainIdentifier(name, "view", nameof(name)));
         return this;
     }
 
@@ -93,11 +94,11 @@ public sealed class TenantSchema
     /// <exception cref="ArgumentException">A name is not a plain identifier, a type is unsupported, or a reference points outside the model.</exception>
     public RlsMigration GenerateMigration()
     {
-        var schema = SqlNames.Check(Schema, "schema", nameof(Schema));
-        var col = SqlNames.Check(TenantColumn, "tenant column", nameof(TenantColumn));
-        var helper = SqlNames.Check(HelperFunction, "helper function", nameof(HelperFunction));
-        var policy = SqlNames.Check(PolicyName, "policy", nameof(PolicyName));
-        TenantSettings.ValidateName(TenantSetting, "tenant", nameof(TenantSetting));
+        var schema = PostgresNames.PlainIdentifier(Schema, "schema", nameof(Schema));
+        var col = PostgresNames.PlainIdentifier(TenantColumn, "tenant column", nameof(TenantColumn));
+        var helper = PostgresNames.PlainIdentifier(HelperFunction, "helper function", nameof(HelperFunction));
+        var policy = PostgresNames.PlainIdentifier(PolicyName, "policy", nameof(PolicyName));
+        PostgresNames.SettingName(TenantSetting, "tenant", nameof(TenantSetting));
         if (!TenantTypes.Contains(TenantType))
         {
             throw new ArgumentException($"Tenant type '{TenantType}' is not supported; use one of {string.Join(", ", TenantTypes)}.", nameof(TenantType));
@@ -144,8 +145,8 @@ public sealed class TenantSchema
         var up = new StringBuilder();
         up.AppendLine("-- Hardening.Rls migration (up). Idempotent: running it again changes nothing. Run as one command (atomic).");
         var login = AppRoleCanLogin ? "LOGIN" : "NOLOGIN";
-        var lit = SqlNames.Literal(role);
-        var owned = string.Join(", ", _tables.SelectMany(t => t.PartitionNames.Prepend(t.Name)).Select(n => SqlNames.Literal($"{schema}.{n}")));
+        var lit = PostgresNames.Literal(role);
+        var owned = string.Join(", ", _tables.SelectMany(t => t.PartitionNames.Prepend(t.Name)).Select(n => PostgresNames.Literal($"{schema}.{n}")));
         up.AppendLine($$"""
             -- Role hygiene: every attribute and membership through which the role could get around the policies goes.
             -- CREATEROLE lets a role grant itself any non-superuser role (the tables' owner, pg_execute_server_program);
@@ -169,7 +170,7 @@ public sealed class TenantSchema
                                             OR EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.relowner = x.oid
                                                          AND (c.relrowsecurity OR c.oid = ANY (ARRAY[{{owned}}]::pg_catalog.regclass[])))
                                             OR EXISTS (SELECT FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-                                                       WHERE p.proowner = x.oid AND n.nspname = {{SqlNames.Literal(schema)}} AND p.proname = {{SqlNames.Literal(helper)}})))
+                                                       WHERE p.proowner = x.oid AND n.nspname = {{PostgresNames.Literal(schema)}} AND p.proname = {{PostgresNames.Literal(helper)}})))
               LOOP
                 EXECUTE pg_catalog.format('REVOKE %s FROM %I', g.granted, {{lit}});
               END LOOP;
@@ -177,13 +178,13 @@ public sealed class TenantSchema
               FOR d IN SELECT s.setrole, s.setdatabase FROM pg_catalog.pg_db_role_setting s
                        WHERE s.setrole IN (0, {{lit}}::pg_catalog.regrole)
                          AND s.setdatabase IN (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()))
-                         AND EXISTS (SELECT FROM pg_catalog.unnest(s.setconfig) c WHERE c LIKE {{SqlNames.Literal(TenantSetting + "=%")}})
+                         AND EXISTS (SELECT FROM pg_catalog.unnest(s.setconfig) c WHERE c LIKE {{PostgresNames.Literal(TenantSetting + "=%")}})
               LOOP
                 EXECUTE CASE WHEN d.setrole = 0 AND d.setdatabase = 0 THEN 'ALTER ROLE ALL'
                              WHEN d.setrole = 0 THEN pg_catalog.format('ALTER DATABASE %I', pg_catalog.current_database())
                              WHEN d.setdatabase = 0 THEN 'ALTER ROLE {{role}}'
                              ELSE pg_catalog.format('ALTER ROLE {{role}} IN DATABASE %I', pg_catalog.current_database()) END
-                        || ' RESET ' || {{SqlNames.Literal(TenantSetting)}};
+                        || ' RESET ' || {{PostgresNames.Literal(TenantSetting)}};
               END LOOP;
             END $rls$;
             """);
@@ -194,11 +195,11 @@ public sealed class TenantSchema
             -- it is schema-qualified instead, so the caller's search_path cannot redirect it.
             CREATE OR REPLACE FUNCTION {fn} RETURNS pg_catalog.{TenantType}
               LANGUAGE sql STABLE PARALLEL SAFE SECURITY INVOKER
-              AS $fn$ SELECT nullif(pg_catalog.current_setting({SqlNames.Literal(TenantSetting)}, true), ''::pg_catalog.text){cast} $fn$;
+              AS $fn$ SELECT nullif(pg_catalog.current_setting({PostgresNames.Literal(TenantSetting)}, true), ''::pg_catalog.text){cast} $fn$;
             REVOKE ALL ON FUNCTION {fn} FROM PUBLIC;
             GRANT EXECUTE ON FUNCTION {fn} TO {role};
             DO $rls$ BEGIN
-              IF (SELECT proowner FROM pg_catalog.pg_proc WHERE oid = '{fn}'::pg_catalog.regprocedure) = {SqlNames.Literal(role)}::pg_catalog.regrole THEN
+              IF (SELECT proowner FROM pg_catalog.pg_proc WHERE oid = '{fn}'::pg_catalog.regprocedure) = {PostgresNames.Literal(role)}::pg_catalog.regrole THEN
                 ALTER FUNCTION {fn} OWNER TO CURRENT_USER;
               END IF;
             END $rls$;
@@ -207,12 +208,12 @@ public sealed class TenantSchema
         foreach (var t in _tables)
         {
             var q = $"{schema}.{t.Name}";
-            var idx = SqlNames.Derived(t.Name, col, "rls_idx");
+            var idx = PostgresNames.Derived(t.Name, col, "rls_idx");
             up.AppendLine($"""
                 ALTER TABLE {q} ALTER COLUMN {col} SET NOT NULL;
                 DO $rls$ BEGIN
                   IF NOT EXISTS (SELECT FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-                                 WHERE i.indrelid = '{q}'::regclass AND a.attname = {SqlNames.Literal(col)}) THEN
+                                 WHERE i.indrelid = '{q}'::regclass AND a.attname = {PostgresNames.Literal(col)}) THEN
                     CREATE INDEX {idx} ON {q} ({col});
                   END IF;
                 END $rls$;
@@ -222,8 +223,8 @@ public sealed class TenantSchema
         foreach (var (table, columns) in uniques)
         {
             var q = $"{schema}.{table}";
-            var name = SqlNames.Derived([table, col, .. columns, "rls_key"]);
-            var names = string.Join(", ", new[] { col }.Concat(columns).Select(SqlNames.Literal));
+            var name = PostgresNames.Derived([table, col, .. columns, "rls_key"]);
+            var names = string.Join(", ", new[] { col }.Concat(columns).Select(PostgresNames.Literal));
             up.AppendLine($"""
                 DO $rls$ BEGIN
                   IF NOT EXISTS (SELECT FROM pg_catalog.pg_index i
@@ -242,10 +243,10 @@ public sealed class TenantSchema
             foreach (var r in t.ForeignKeys)
             {
                 var q = $"{schema}.{t.Name}";
-                var name = SqlNames.Derived([t.Name, .. r.Columns, "rls_fkey"]);
+                var name = PostgresNames.Derived([t.Name, .. r.Columns, "rls_fkey"]);
                 up.AppendLine($"""
                     DO $rls$ BEGIN
-                      IF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conrelid = '{q}'::regclass AND conname = {SqlNames.Literal(name)}) THEN
+                      IF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conrelid = '{q}'::regclass AND conname = {PostgresNames.Literal(name)}) THEN
                         ALTER TABLE {q} ADD CONSTRAINT {name} FOREIGN KEY ({col}, {string.Join(", ", r.Columns)}) REFERENCES {schema}.{r.Target} ({col}, {string.Join(", ", r.TargetColumns)});
                       END IF;
                     END $rls$;
@@ -257,7 +258,7 @@ public sealed class TenantSchema
         {
             up.AppendLine($"""
                 DO $rls$ BEGIN
-                  IF (SELECT relowner FROM pg_catalog.pg_class WHERE oid = '{q}'::pg_catalog.regclass) = {SqlNames.Literal(role)}::pg_catalog.regrole THEN
+                  IF (SELECT relowner FROM pg_catalog.pg_class WHERE oid = '{q}'::pg_catalog.regclass) = {PostgresNames.Literal(role)}::pg_catalog.regrole THEN
                     ALTER TABLE {q} OWNER TO CURRENT_USER;
                   END IF;
                 END $rls$;
@@ -304,24 +305,24 @@ public sealed class TenantSchema
         {
             foreach (var r in t.ForeignKeys)
             {
-                down.AppendLine($"ALTER TABLE {schema}.{t.Name} DROP CONSTRAINT IF EXISTS {SqlNames.Derived([t.Name, .. r.Columns, "rls_fkey"])};");
+                down.AppendLine($"ALTER TABLE {schema}.{t.Name} DROP CONSTRAINT IF EXISTS {PostgresNames.Derived([t.Name, .. r.Columns, "rls_fkey"])};");
             }
         }
 
         foreach (var (table, columns) in uniques)
         {
-            down.AppendLine($"ALTER TABLE {schema}.{table} DROP CONSTRAINT IF EXISTS {SqlNames.Derived([table, col, .. columns, "rls_key"])};");
+            down.AppendLine($"ALTER TABLE {schema}.{table} DROP CONSTRAINT IF EXISTS {PostgresNames.Derived([table, col, .. columns, "rls_key"])};");
         }
 
         foreach (var t in _tables)
         {
-            down.AppendLine($"DROP INDEX IF EXISTS {schema}.{SqlNames.Derived(t.Name, col, "rls_idx")};");
+            down.AppendLine($"DROP INDEX IF EXISTS {schema}.{PostgresNames.Derived(t.Name, col, "rls_idx")};");
         }
 
         down.AppendLine($"""
             DROP FUNCTION IF EXISTS {fn};
             DO $rls$ BEGIN
-              IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {SqlNames.Literal(role)}) THEN
+              IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {PostgresNames.Literal(role)}) THEN
                 REVOKE USAGE ON SCHEMA {schema} FROM {role};
               END IF;
             END $rls$;

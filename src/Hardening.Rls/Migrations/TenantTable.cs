@@ -1,3 +1,4 @@
+using Hardening.Shared;
 namespace Hardening.Rls;
 
 /// <summary>A tenant table in a <see cref="TenantSchema"/>: its tenant-scoped unique keys, references and partitions.</summary>
@@ -7,7 +8,7 @@ public sealed class TenantTable
     private readonly List<(string[] Columns, string Target, string[] TargetColumns)> _references = [];
     private readonly List<string> _partitions = [];
 
-    internal TenantTable(string name, string paramName) => Name = SqlNames.Check(name, "table", paramName);
+    internal TenantTable(string name, string paramName) => Name = PostgresNames.PlainIdentifier(name, "table", paramName);
 
     /// <summary>The table name.</summary>
     public string Name { get; }
@@ -37,7 +38,7 @@ public sealed class TenantTable
     /// <returns>This table.</returns>
     public TenantTable References(string column, string targetTable, string targetColumn = "id")
     {
-        _references.Add((CheckColumns([column], "foreign key", nameof(column)), SqlNames.Check(targetTable, "referenced table", nameof(targetTable)), CheckColumns([targetColumn], "referenced", nameof(targetColumn))));
+        _references.Add((CheckColumns([column], "foreign key", nameof(column)), PostgresNames.PlainIdentifier(targetTable, "referenced table", nameof(targetTable)), CheckColumns([targetColumn], "referenced", nameof(targetColumn))));
         return this;
     }
 
@@ -49,7 +50,7 @@ public sealed class TenantTable
         ArgumentNullException.ThrowIfNull(partitions);
         foreach (var p in partitions)
         {
-            _partitions.Add(SqlNames.Check(p, "partition", nameof(partitions)));
+            _partitions.Add(PostgresNames.PlainIdentifier(p, "partition", nameof(partitions)));
         }
 
         return this;
@@ -63,6 +64,6 @@ public sealed class TenantTable
             throw new ArgumentException($"A {role} key needs at least one column besides the tenant column.", paramName);
         }
 
-        return [.. columns.Select(c => SqlNames.Check(c, role + " column", paramName))];
+        return [.. columns.Select(c => PostgresNames.PlainIdentifier(c, role + " column", paramName))];
     }
 }

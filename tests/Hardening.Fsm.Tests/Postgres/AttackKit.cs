@@ -93,9 +93,9 @@ internal static class AttackKit
         {
             using (var set = new NpgsqlCommand(Table.SetContextSql, conn, tx))
             {
-                set.Parameters.AddWithValue("actor_id", "recruiter-7");
-                set.Parameters.AddWithValue("actor_kind", "USER");
-                set.Parameters.AddWithValue("reason", reason);
+                set.Parameters.Add(new NpgsqlParameter { Value = "recruiter-7" }); // $1 actor id
+                set.Parameters.Add(new NpgsqlParameter { Value = "USER" }); // $2 actor kind
+                set.Parameters.Add(new NpgsqlParameter { Value = reason }); // $3 reason
                 set.ExecuteNonQuery();
             }
 
@@ -185,5 +185,39 @@ internal static class AttackKit
 
         Assert.True(row!.Value.Status == state, $"{where}: row is {row.Value.Status} but its history ends in {state}: [{string.Join(", ", history)}]");
         Assert.True(row.Value.Blacklisted == (state == LeftCompany), $"{where}: is_blacklisted {row.Value.Blacklisted} in {state}");
+    }
+}
+
+/// <summary>
+/// Where every attack starts: the superuser (the oracle's eyes) and the application role (the attacker) connected to
+/// the fixture's database, and rows inserted and walked along legal paths by the application role.
+/// </summary>
+internal sealed class AttackScene : IDisposable
+{
+    private AttackScene(CandidateDatabase db)
+    {
+        Admin = AttackKit.Open(db.ConnectionString);
+        App = AttackKit.Open(db.AppConnectionString);
+    }
+
+    public NpgsqlConnection Admin { get; }
+
+    public NpgsqlConnection App { get; }
+
+    public static AttackScene Open(CandidateDatabase db) => new(db);
+
+    /// <summary>A new row, inserted and moved through <paramref name="path"/> by the application role; returns its id.</summary>
+    public long Row(IEnumerable<string>? path = null)
+    {
+        var id = CandidateSql.NextId();
+        AttackKit.Insert(App, id);
+        AttackKit.MoveAll(App, id, path ?? []);
+        return id;
+    }
+
+    public void Dispose()
+    {
+        Admin.Dispose();
+        App.Dispose();
     }
 }

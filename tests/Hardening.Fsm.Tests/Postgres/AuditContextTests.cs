@@ -59,10 +59,9 @@ public sealed class AuditContextTests(CandidateDatabase db) : IClassFixture<Cand
     [Property(MaxTest = 150, Arbitrary = [typeof(Cases)])]
     public void A_status_change_passes_only_with_context_set_for_its_own_transaction(Case c)
     {
-        using var admin = AttackKit.Open(db.ConnectionString);
-        using var app = AttackKit.Open(db.AppConnectionString);
-        var id = CandidateSql.NextId();
-        AttackKit.Insert(app, id);
+        using var scene = AttackScene.Open(db);
+        var (admin, app) = (scene.Admin, scene.App);
+        var id = scene.Row();
 
         // The model: committed session values, and per transaction the session values and the local overlay.
         var session = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -160,9 +159,9 @@ public sealed class AuditContextTests(CandidateDatabase db) : IClassFixture<Cand
                 var sql = isLocal ? Pipeline.CandidatePipeline.Table.SetContextSql : Pipeline.CandidatePipeline.Table.SetContextSql.Replace(", true)", ", false)", StringComparison.Ordinal);
                 using (var cmd = new NpgsqlCommand(sql, conn, t))
                 {
-                    cmd.Parameters.AddWithValue("actor_id", a);
-                    cmd.Parameters.AddWithValue("actor_kind", k);
-                    cmd.Parameters.AddWithValue("reason", r);
+                    cmd.Parameters.Add(new NpgsqlParameter { Value = a }); // $1 actor id
+                    cmd.Parameters.Add(new NpgsqlParameter { Value = k }); // $2 actor kind
+                    cmd.Parameters.Add(new NpgsqlParameter { Value = r }); // $3 reason
                     cmd.ExecuteNonQuery();
                 }
 

@@ -70,11 +70,9 @@ public sealed class IdentityAttackTests(HostileGrantsDatabase db) : IClassFixtur
     [Property(MaxTest = 100, Arbitrary = [typeof(Cases)])]
     public void A_tracked_row_cannot_be_deleted_or_truncated_and_come_back(RemovalCase c)
     {
-        using var admin = AttackKit.Open(db.ConnectionString);
-        using var app = AttackKit.Open(db.AppConnectionString);
-        var id = CandidateSql.NextId();
-        AttackKit.Insert(app, id);
-        AttackKit.MoveAll(app, id, AttackKit.Walk(c.Walk));
+        using var scene = AttackScene.Open(db);
+        var (admin, app) = (scene.Admin, scene.App);
+        var id = scene.Row(AttackKit.Walk(c.Walk));
         var row = AttackKit.Row(admin, id);
         var history = AttackKit.History(admin, id);
 
@@ -97,11 +95,9 @@ public sealed class IdentityAttackTests(HostileGrantsDatabase db) : IClassFixtur
     [Property(MaxTest = 100, Arbitrary = [typeof(Cases)])]
     public void An_id_with_history_is_never_reused_after_the_owner_removes_its_row(ReuseCase c)
     {
-        using var admin = AttackKit.Open(db.ConnectionString);
-        using var app = AttackKit.Open(db.AppConnectionString);
-        var id = CandidateSql.NextId();
-        AttackKit.Insert(app, id);
-        AttackKit.MoveAll(app, id, AttackKit.Walk(c.Walk));
+        using var scene = AttackScene.Open(db);
+        var (admin, app) = (scene.Admin, scene.App);
+        var id = scene.Row(AttackKit.Walk(c.Walk));
 
         // An erasure in a maintenance window, with the owner's triggers switched off for that transaction.
         Assert.Null(AttackKit.Try(admin, "BEGIN; SET LOCAL session_replication_role = replica; DELETE FROM public.candidates WHERE id = @id; COMMIT", id));
@@ -113,14 +109,10 @@ public sealed class IdentityAttackTests(HostileGrantsDatabase db) : IClassFixtur
     [Property(MaxTest = 100, Arbitrary = [typeof(Cases)])]
     public void Ids_are_immutable_so_history_never_moves_between_rows(MoveCase c)
     {
-        using var admin = AttackKit.Open(db.ConnectionString);
-        using var app = AttackKit.Open(db.AppConnectionString);
-        var (a, b, fresh) = (CandidateSql.NextId(), CandidateSql.NextId(), CandidateSql.NextId());
+        using var scene = AttackScene.Open(db);
+        var (admin, app) = (scene.Admin, scene.App);
         var walk = AttackKit.Walk(c.Walk);
-        AttackKit.Insert(app, a);
-        AttackKit.MoveAll(app, a, walk);
-        AttackKit.Insert(app, b);
-        AttackKit.MoveAll(app, b, AttackKit.Walk(c.OtherWalk));
+        var (a, b, fresh) = (scene.Row(walk), scene.Row(AttackKit.Walk(c.OtherWalk)), CandidateSql.NextId());
         if (c.How == IdMove.ToIdTheOwnerRemoved)
         {
             Assert.Null(AttackKit.Try(admin, "BEGIN; SET LOCAL session_replication_role = replica; DELETE FROM public.candidates WHERE id = @id; COMMIT", b));

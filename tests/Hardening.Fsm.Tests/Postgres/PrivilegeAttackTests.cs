@@ -54,14 +54,10 @@ public sealed class PrivilegeAttackTests(HostileGrantsDatabase db) : IClassFixtu
     [Property(MaxTest = 120, Arbitrary = [typeof(Cases)])]
     public void App_role_with_broad_grants_cannot_forge_history_rules_or_triggers(Case c)
     {
-        using var admin = AttackKit.Open(db.ConnectionString);
-        using var app = AttackKit.Open(db.AppConnectionString);
-        var id = CandidateSql.NextId();
-        var donor = CandidateSql.NextId();
-        AttackKit.Insert(app, id);
-        AttackKit.MoveAll(app, id, c.FromTerminal ? [Rejected] : [Screening, Offer]); // fast track: never interviewed
-        AttackKit.Insert(app, donor);
-        AttackKit.MoveAll(app, donor, [Screening, Interview, Offer, Joined]);
+        using var scene = AttackScene.Open(db);
+        var (admin, app) = (scene.Admin, scene.App);
+        var id = scene.Row(c.FromTerminal ? [Rejected] : [Screening, Offer]); // fast track: never interviewed
+        var donor = scene.Row([Screening, Interview, Offer, Joined]);
         var donorHistory = AttackKit.History(admin, donor);
         var where = $"{c} on row {id}";
         var fn = "evil_" + id.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -1,7 +1,5 @@
 using System.Net;
 using System.Security.Claims;
-using Hardening.Rls;
-using Hardening.Rls.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -11,7 +9,6 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Hardening.Rls.Tests.AspNetCore;
 

@@ -1,9 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Hardening.Rls;
-using Hardening.Rls.Tests.Infrastructure;
-using Npgsql;
 using NpgsqlTypes;
 
 namespace Hardening.Rls.Tests.Bypass;

@@ -1,9 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Hardening.Rls;
-using Hardening.Rls.Tests.Infrastructure;
-using Npgsql;
 
 namespace Hardening.Rls.Tests.Bypass;
 
@@ -44,24 +41,12 @@ public sealed class ContextDefaultTests(ContextDefaultTests.DefaultsDatabase fix
              select new Case([.. defaults.DistinctBy(d => (d.Scope, d.Setting))])).ToArbitrary();
     }
 
-    public sealed class DefaultsDatabase : IAsyncLifetime
+    public sealed class DefaultsDatabase() : MigratedDatabaseFixture("rls_dflt", AtsDatabase.UniqueRole("dflt_app"))
     {
-        public PostgresServer Server { get; private set; } = null!;
-
-        public string Database { get; private set; } = "";
-
-        public string AppRole { get; } = AtsDatabase.UniqueRole("dflt_app");
-
         public string OtherRole { get; } = AtsDatabase.UniqueRole("dflt_other");
 
-        public async Task InitializeAsync()
-        {
-            Server = await PostgresServer.Shared;
-            Database = await AtsDatabase.CreateAsync(Server, "rls_dflt", AppRole);
-            await Server.ExecuteAsync($"CREATE ROLE {OtherRole} LOGIN; INSERT INTO jobs (tenant_id, id, title) VALUES ('{TenantB}', gen_random_uuid(), 'b')", Database);
-        }
-
-        public Task DisposeAsync() => Task.CompletedTask;
+        protected override Task SetUpAsync() =>
+            Server.ExecuteAsync($"CREATE ROLE {OtherRole} LOGIN; INSERT INTO jobs (tenant_id, id, title) VALUES ('{TenantB}', gen_random_uuid(), 'b')", Database);
     }
 
     [Property(MaxTest = 100, Arbitrary = [typeof(Cases)])]
@@ -69,7 +54,7 @@ public sealed class ContextDefaultTests(ContextDefaultTests.DefaultsDatabase fix
 
     private async Task RunAsync(Case c)
     {
-        var app = fixture.AppRole;
+        var app = fixture.Role;
         var db = fixture.Database;
         string Alter(Default d, string action) => d.Scope switch
         {
@@ -89,7 +74,7 @@ public sealed class ContextDefaultTests(ContextDefaultTests.DefaultsDatabase fix
         try
         {
             var (seen, rows) = await FreshSessionAsync();
-            var linted = (await LintAsync()).Where(f => f.Rule == RlsRules.ContextSettingDefault).ToList();
+            var linted = (await fixture.LintAsync()).Where(f => f.Rule == RlsRules.ContextSettingDefault).ToList();
             var contextSettings = Settings[..3];
             var reaching = seen.Where(s => contextSettings.Contains(s)).ToList();
             Assert.True(reaching.Count > 0 == linted.Count > 0, $"{c}: a fresh session gets [{string.Join(", ", seen)}]; linted [{string.Join(", ", linted.Select(f => f.Object + ": " + f.Detail))}]");
@@ -101,7 +86,7 @@ public sealed class ContextDefaultTests(ContextDefaultTests.DefaultsDatabase fix
             var (after, rowsAfter) = await FreshSessionAsync();
             Assert.DoesNotContain("app.tenant_id", after);
             Assert.Equal(0L, rowsAfter);
-            Assert.DoesNotContain(await LintAsync(), f => f.Rule == RlsRules.ContextSettingDefault && f.Detail.Contains("app.tenant_id=", StringComparison.Ordinal));
+            Assert.DoesNotContain(await fixture.LintAsync(), f => f.Rule == RlsRules.ContextSettingDefault && f.Detail.Contains("app.tenant_id=", StringComparison.Ordinal));
         }
         finally
         {
@@ -115,9 +100,7 @@ public sealed class ContextDefaultTests(ContextDefaultTests.DefaultsDatabase fix
     /// <summary>Logs in as the application role and reports which settings arrive with a value, and how many rows it reads without setting anything.</summary>
     private async Task<(List<string> Seen, long Rows)> FreshSessionAsync()
     {
-        var b = new NpgsqlConnectionStringBuilder(fixture.Server.ForDatabase(fixture.Database)) { Username = fixture.AppRole, Password = null, Pooling = false };
-        await using var conn = new NpgsqlConnection(b.ConnectionString);
-        await conn.OpenAsync();
+        await using var conn = await MigratedDatabaseFixture.OpenAsync(fixture.AppConnectionString);
         var seen = new List<string>();
         foreach (var s in Settings)
         {
@@ -130,11 +113,5 @@ public sealed class ContextDefaultTests(ContextDefaultTests.DefaultsDatabase fix
 
         await using var count = new NpgsqlCommand("SELECT count(*) FROM jobs", conn);
         return (seen, (long)(await count.ExecuteScalarAsync())!);
-    }
-
-    private async Task<IReadOnlyList<RlsFinding>> LintAsync()
-    {
-        await using var ds = NpgsqlDataSource.Create(fixture.Server.ForDatabase(fixture.Database));
-        return (await new RlsLinter(new RlsLintOptions { AppRole = fixture.AppRole, ProbePolicies = false }).LintAsync(ds)).Findings;
     }
 }

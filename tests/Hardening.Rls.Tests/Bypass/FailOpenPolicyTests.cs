@@ -1,9 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Hardening.Rls;
-using Hardening.Rls.Tests.Infrastructure;
-using Npgsql;
 
 namespace Hardening.Rls.Tests.Bypass;
 
@@ -68,24 +65,11 @@ public sealed class FailOpenPolicyTests(FailOpenPolicyTests.ProbeDatabase fixtur
         }
     }
 
-    public sealed class ProbeDatabase : IAsyncLifetime
+    public sealed class ProbeDatabase() : MigratedDatabaseFixture("rls_probe", AtsDatabase.UniqueRole("probe_app"))
     {
-        public PostgresServer Server { get; private set; } = null!;
-
-        public string Database { get; private set; } = "";
-
-        public string AppRole { get; } = AtsDatabase.UniqueRole("probe_app");
-
         public string OtherRole { get; } = AtsDatabase.UniqueRole("probe_other");
 
-        public async Task InitializeAsync()
-        {
-            Server = await PostgresServer.Shared;
-            Database = await AtsDatabase.CreateAsync(Server, "rls_probe", AppRole);
-            await Server.ExecuteAsync($"CREATE ROLE {OtherRole} NOLOGIN", Database);
-        }
-
-        public Task DisposeAsync() => Task.CompletedTask;
+        protected override Task SetUpAsync() => Server.ExecuteAsync($"CREATE ROLE {OtherRole} NOLOGIN", Database);
     }
 
     [Property(MaxTest = 120, Arbitrary = [typeof(Cases)])]
@@ -93,7 +77,7 @@ public sealed class FailOpenPolicyTests(FailOpenPolicyTests.ProbeDatabase fixtur
 
     private async Task RunAsync(Case c)
     {
-        var app = fixture.AppRole;
+        var app = fixture.Role;
         var schema = "probe_" + Guid.NewGuid().ToString("N")[..12];
         var a = Guid.NewGuid();
         var b = Guid.NewGuid();
@@ -123,8 +107,7 @@ public sealed class FailOpenPolicyTests(FailOpenPolicyTests.ProbeDatabase fixtur
         {
             var (none, other) = await OracleAsync(schema);
             var options = new RlsLintOptions { AppRole = app, Schemas = { schema } };
-            await using var lintConnection = new NpgsqlConnection(fixture.Server.ForDatabase(fixture.Database) + ";Pooling=false");
-            await lintConnection.OpenAsync();
+            await using var lintConnection = await MigratedDatabaseFixture.OpenAsync(fixture.OwnerConnectionString);
             var findings = (await new RlsLinter(options).LintAsync(lintConnection)).Findings;
             var reportedNone = findings.Any(f => f.Rule == RlsRules.PolicyAdmitsWithoutContext && f.Object == $"{schema}.jobs");
             var reportedOther = findings.Any(f => f.Rule == RlsRules.PolicyAdmitsOtherTenant && f.Object == $"{schema}.jobs");
@@ -145,9 +128,7 @@ public sealed class FailOpenPolicyTests(FailOpenPolicyTests.ProbeDatabase fixtur
     /// <summary>Logs in as the application role (fresh session: the setting has never been set) and tries each way in.</summary>
     private async Task<(List<string> None, List<string> Other)> OracleAsync(string schema)
     {
-        var builder = new NpgsqlConnectionStringBuilder(fixture.Server.ForDatabase(fixture.Database)) { Username = fixture.AppRole, Password = null, Pooling = false };
-        await using var app = new NpgsqlConnection(builder.ConnectionString);
-        await app.OpenAsync();
+        await using var app = await MigratedDatabaseFixture.OpenAsync(fixture.AppConnectionString);
         var none = new List<string>();
         var other = new List<string>();
         foreach (var (state, value) in new (string, string?)[] { ("unset", null), ("empty", ""), ("other", Guid.NewGuid().ToString()) })

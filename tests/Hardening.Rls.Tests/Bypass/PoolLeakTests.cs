@@ -1,7 +1,4 @@
 using System.Collections.Concurrent;
-using Hardening.Rls;
-using Hardening.Rls.Tests.Infrastructure;
-using Npgsql;
 
 namespace Hardening.Rls.Tests.Bypass;
 

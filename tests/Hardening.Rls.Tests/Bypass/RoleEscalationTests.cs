@@ -1,9 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Hardening.Rls;
-using Hardening.Rls.Tests.Infrastructure;
-using Npgsql;
 
 namespace Hardening.Rls.Tests.Bypass;
 
@@ -57,35 +54,22 @@ public sealed class RoleEscalationTests(RoleEscalationTests.EscalationDatabase f
              select new Case(power, links, reversed && depth > 0, appNoInherit)).ToArbitrary();
     }
 
-    public sealed class EscalationDatabase : IAsyncLifetime
+    /// <summary>Migrated after the tables are given to a realistic owner: a plain migration role, not a superuser (CREATEROLE cannot grant superuser roles).</summary>
+    public sealed class EscalationDatabase() : MigratedDatabaseFixture("rls_esc", AtsDatabase.UniqueRole("esc_app"), migrate: false)
     {
-        public PostgresServer Server { get; private set; } = null!;
-
-        public string Database { get; private set; } = "";
-
-        public string AppRole { get; } = AtsDatabase.UniqueRole("esc_app");
-
         public string OwnerRole { get; } = AtsDatabase.UniqueRole("esc_owner");
 
-        public async Task InitializeAsync()
+        protected override async Task SetUpAsync()
         {
-            Server = await PostgresServer.Shared;
-            Database = await AtsDatabase.CreateAsync(Server, "rls_esc", appRole: null);
-
-            // A realistic owner: a plain migration role, not a superuser (CREATEROLE cannot grant superuser roles).
             await Server.ExecuteAsync($"""
                 CREATE ROLE {OwnerRole} NOLOGIN;
                 ALTER TABLE jobs OWNER TO {OwnerRole}; ALTER TABLE applications OWNER TO {OwnerRole}; ALTER TABLE notes OWNER TO {OwnerRole};
                 ALTER TABLE events OWNER TO {OwnerRole}; ALTER TABLE events_a OWNER TO {OwnerRole}; ALTER TABLE events_b OWNER TO {OwnerRole};
                 ALTER VIEW open_jobs OWNER TO {OwnerRole};
                 """, Database);
-            await Server.ExecuteAsync(AtsDatabase.Model(AppRole).GenerateMigration().Up, Database);
-            await Server.ExecuteAsync($"""
-                INSERT INTO jobs (tenant_id, id, title) VALUES ('{TenantA}', gen_random_uuid(), 'a'), ('{TenantB}', gen_random_uuid(), 'b');
-                """, Database);
+            await Server.ExecuteAsync(AtsDatabase.Model(Role).GenerateMigration().Up, Database);
+            await Server.ExecuteAsync($"INSERT INTO jobs (tenant_id, id, title) VALUES ('{TenantA}', gen_random_uuid(), 'a'), ('{TenantB}', gen_random_uuid(), 'b')", Database);
         }
-
-        public Task DisposeAsync() => Task.CompletedTask;
     }
 
     [Property(MaxTest = 100, Arbitrary = [typeof(Cases)])]
@@ -93,13 +77,12 @@ public sealed class RoleEscalationTests(RoleEscalationTests.EscalationDatabase f
 
     private async Task RunAsync(Case c)
     {
-        var app = fixture.AppRole;
+        var app = fixture.Role;
         var id = Guid.NewGuid().ToString("N")[..10];
         var roles = c.Links.Select((_, i) => $"esc_{id}_{i}").ToArray();
         var target = roles.Length == 0 ? app : roles[^1];
 
-        await using var conn = new NpgsqlConnection(fixture.Server.ForDatabase(fixture.Database) + ";Pooling=false");
-        await conn.OpenAsync();
+        await using var conn = await MigratedDatabaseFixture.OpenAsync(fixture.OwnerConnectionString);
         await using var tx = await conn.BeginTransactionAsync();
         var setup = new List<string>();
         for (var i = 0; i < roles.Length; i++)
@@ -131,8 +114,7 @@ public sealed class RoleEscalationTests(RoleEscalationTests.EscalationDatabase f
         await ExecuteAsync(conn, string.Join(";\n", setup));
 
         var escalates = await AttackAsync(conn, c, app, target);
-        var linter = new RlsLinter(new RlsLintOptions { AppRole = app, ProbePolicies = false });
-        var findings = (await linter.LintAsync(conn)).Findings.Where(f => RoleRules.Contains(f.Rule)).ToList();
+        var findings = (await fixture.LintAsync(conn)).Where(f => RoleRules.Contains(f.Rule)).ToList();
         Assert.True(escalates == (findings.Count > 0), $"{c}: the escalation {(escalates ? "works" : $"fails ({_lastRefusal})")} but the linter reported [{string.Join(", ", findings.Select(f => f.Rule))}]");
         Assert.All(findings, f =>
         {
@@ -156,7 +138,7 @@ public sealed class RoleEscalationTests(RoleEscalationTests.EscalationDatabase f
         // The generated migration, run again, closes it too (and leaves nothing for the role rules to report).
         await ExecuteAsync(conn, AtsDatabase.Model(app).GenerateMigration().Up);
         Assert.False(await AttackAsync(conn, c, app, target), $"{c}: still escalates after the migration");
-        Assert.DoesNotContain((await linter.LintAsync(conn)).Findings, f => RoleRules.Contains(f.Rule));
+        Assert.DoesNotContain(await fixture.LintAsync(conn), f => RoleRules.Contains(f.Rule));
         await tx.RollbackAsync();
     }
 

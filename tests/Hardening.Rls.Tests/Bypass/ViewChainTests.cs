@@ -1,9 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Hardening.Rls;
-using Hardening.Rls.Tests.Infrastructure;
-using Npgsql;
 
 namespace Hardening.Rls.Tests.Bypass;
 
@@ -52,8 +49,7 @@ public sealed class ViewChainTests(AppRoleDatabaseFixture fixture) : IClassFixtu
         var a = Guid.NewGuid();
         var b = Guid.NewGuid();
         var id = Guid.NewGuid().ToString("N")[..10];
-        await using var conn = new NpgsqlConnection(fixture.Server.ForDatabase(fixture.Database) + ";Pooling=false");
-        await conn.OpenAsync();
+        await using var conn = await MigratedDatabaseFixture.OpenAsync(fixture.OwnerConnectionString);
         await using var tx = await conn.BeginTransactionAsync();
         var sql = new List<string> { $"INSERT INTO jobs (tenant_id, id, title) VALUES ('{a}', gen_random_uuid(), 'a'), ('{b}', gen_random_uuid(), 'b')" };
         var below = "public.jobs";
@@ -102,7 +98,7 @@ public sealed class ViewChainTests(AppRoleDatabaseFixture fixture) : IClassFixtu
             await back.ExecuteNonQueryAsync();
         }
 
-        var findings = (await new RlsLinter(new RlsLintOptions { AppRole = app, ProbePolicies = false }).LintAsync(conn)).Findings
+        var findings = (await fixture.LintAsync(conn))
             .Where(f => f.Rule is RlsRules.ViewWithoutSecurityInvoker or RlsRules.MaterializedViewOverTenantTable && f.Object.StartsWith($"public.chain_{id}_", StringComparison.Ordinal))
             .ToList();
         await tx.RollbackAsync();

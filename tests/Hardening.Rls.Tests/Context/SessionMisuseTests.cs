@@ -4,9 +4,6 @@ using System.Reflection;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Hardening.Rls;
-using Hardening.Rls.Tests.Infrastructure;
-using Npgsql;
 
 namespace Hardening.Rls.Tests.Context;
 

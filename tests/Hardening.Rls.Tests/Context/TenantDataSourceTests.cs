@@ -1,8 +1,5 @@
-using Hardening.Rls;
-using Hardening.Rls.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
-using Npgsql;
 
 namespace Hardening.Rls.Tests.Context;
 

@@ -1,9 +1,8 @@
+using Hardening.Shared;
 using System.Text.RegularExpressions;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Hardening.Rls;
-using Npgsql;
 
 namespace Hardening.Rls.Tests.Context;
 
@@ -13,7 +12,7 @@ public sealed partial class TenantSettingsTests
     [InlineData("app.tenant_id")]
     [InlineData("_a._b")]
     [InlineData("App1.Tenant_2")]
-    public void Valid_setting_names_are_accepted(string name) => TenantSettings.ValidateName(name, "tenant", "name");
+    public void Valid_setting_names_are_accepted(string name) => PostgresNames.SettingName(name, "tenant", "name");
 
     [Theory]
     [InlineData("tenant_id", "exactly one '.'")]
@@ -25,7 +24,7 @@ public sealed partial class TenantSettingsTests
     [InlineData("", "empty")]
     public void Invalid_setting_names_fail_with_a_message_that_says_what_is_wrong(string name, string expected)
     {
-        var e = Assert.Throws<ArgumentException>(() => TenantSettings.ValidateName(name, "tenant", "name"));
+        var e = Assert.Throws<ArgumentException>(() => PostgresNames.SettingName(name, "tenant", "name"));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         Assert.Contains("app.tenant_id", e.Message, StringComparison.Ordinal); // says what a good name looks like
     }
@@ -37,7 +36,7 @@ public sealed partial class TenantSettingsTests
         var names = Gen.Choose(0, 12).SelectMany(n => Gen.ArrayOf(chars, n)).Select(c => new string(c));
         return Prop.ForAll(names.ToArbitrary(), name =>
         {
-            var accepted = Record.Exception(() => TenantSettings.ValidateName(name, "tenant", "name")) is null;
+            var accepted = Record.Exception(() => PostgresNames.SettingName(name, "tenant", "name")) is null;
             Assert.Equal(NamePattern().IsMatch(name), accepted);
         });
     }
@@ -55,11 +54,11 @@ public sealed partial class TenantSettingsTests
         ];
         foreach (var (value, expected) in cases)
         {
-            var e = Assert.Throws<ArgumentException>(() => TenantSettings.ValidateValue(value, "tenant id", "value", 256));
+            var e = Assert.Throws<ArgumentException>(() => PostgresSettings.ValidateValue(value, "tenant id", "value", 256, "TenantDataSourceOptions.MaxValueLength"));
             Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         }
 
-        TenantSettings.ValidateValue("\ud83d\ude00 ok", "tenant id", "value", 256); // a proper pair is fine
+        PostgresSettings.ValidateValue("\ud83d\ude00 ok", "tenant id", "value", 256, "TenantDataSourceOptions.MaxValueLength"); // a proper pair is fine
     }
 
     [Fact]
@@ -73,6 +72,7 @@ public sealed partial class TenantSettingsTests
         Assert.Contains("3 roles; the limit is 2", (await Assert.ThrowsAsync<ArgumentException>(async () => await tenantDb.OpenSessionAsync(new TenantContext("t", roles: ["a", "b", "c"])))).Message, StringComparison.Ordinal);
         Assert.Contains("NUL", (await Assert.ThrowsAsync<ArgumentException>(async () => await tenantDb.OpenSessionAsync(new TenantContext("t", userId: "u\0")))).Message, StringComparison.Ordinal);
         Assert.Contains("three different names", Assert.Throws<ArgumentException>(() => new TenantDataSource(ds, new TenantDataSourceOptions { UserSetting = "app.tenant_id" })).Message, StringComparison.Ordinal);
+        Assert.Contains("three different names", Assert.Throws<ArgumentException>(() => new TenantDataSource(ds, new TenantDataSourceOptions { RolesSetting = "APP.Tenant_Id" })).Message, StringComparison.Ordinal); // PostgreSQL folds setting names
         Assert.Contains("'app.tenant id'", Assert.Throws<ArgumentException>(() => new TenantDataSource(ds, new TenantDataSourceOptions { TenantSetting = "app.tenant id" })).Message, StringComparison.Ordinal);
     }
 

@@ -1,5 +1,3 @@
-using Hardening.Rls;
-using Npgsql;
 
 namespace Hardening.Rls.Tests.Infrastructure;
 

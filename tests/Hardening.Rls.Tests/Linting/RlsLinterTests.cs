@@ -1,9 +1,6 @@
-using Hardening.Rls;
-using Hardening.Rls.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Npgsql;
 
 namespace Hardening.Rls.Tests.Linting;
 
@@ -284,7 +281,7 @@ public sealed class RlsLinterTests(LintDatabaseFixture fixture) : IClassFixture<
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var code = await RlsLinter.RunCommandLineAsync(args, stdout, stderr);
+        var code = await Hardening.Rls.Lint.LintCommand.RunAsync(args, stdout, stderr);
         return (code, stdout.ToString(), stderr.ToString());
     }
 

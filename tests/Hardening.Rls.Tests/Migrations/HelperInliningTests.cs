@@ -1,6 +1,3 @@
-using Hardening.Rls;
-using Hardening.Rls.Tests.Infrastructure;
-using Npgsql;
 
 namespace Hardening.Rls.Tests.Migrations;
 

@@ -1,5 +1,3 @@
-using Hardening.Rls;
-using Hardening.Rls.Tests.Infrastructure;
 
 namespace Hardening.Rls.Tests.Migrations;
 
