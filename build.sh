@@ -177,7 +177,7 @@ cmd_sample() {
   done
   if [ "$up" -eq 1 ]; then
     cat <<EOF
-sample: ATS host listening on $url (Ctrl+C to stop)
+sample: ATS host listening on $url (pid $host; Ctrl+C to stop)
   web page   $url/   API reference $url/scalar   OpenAPI $url/openapi/v1.json
   logins     tenant 11111111-1111-4111-8111-111111111111  alice@acme.example / sample-password-acme
              tenant 22222222-2222-4222-8222-222222222222  bob@globex.example / sample-password-globex

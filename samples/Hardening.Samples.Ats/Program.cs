@@ -83,7 +83,11 @@ builder.Services.AddSingleton(TimeProvider.System);
 // ---- Hardening.Auth: tokens, replay guard, login throttle, rate limits ----------------------------------------------
 builder.Services.AddSingleton<TokenIssuer>();
 builder.Services.AddHardeningTokenReplayGuard(o => o.UseRedis = true);
-builder.Services.AddHardeningLoginThrottle(o => o.UseRedis = true);
+builder.Services.AddHardeningLoginThrottle(o =>
+{
+    config.GetSection("Auth:LoginThrottle").Bind(o);   // e.g. Auth:LoginThrottle:Ip:Threshold
+    o.UseRedis = true;
+});
 builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
     .AddJwtBearer(o =>
     {
