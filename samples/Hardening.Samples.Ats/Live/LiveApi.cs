@@ -34,7 +34,7 @@ internal static class LiveApi
                 return inner(http);
             };
         });
-        app.MapServerSentEventsClient("/hardening-sse.js");
+        app.MapServerSentEventsClient("/hardening-sse.js").AllowAnonymous();
         return app;
     }
 }
