@@ -18,10 +18,10 @@ internal static class AccountsApi
     public static RouteGroupBuilder MapAccountsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/auth").WithTags("Accounts");
-        group.MapPost("/login", LoginAsync).RequireRateLimiting(RateLimits.Auth).AllowAnonymous();
-        group.MapPost("/refresh", RefreshAsync).RequireRateLimiting(RateLimits.Auth).AllowAnonymous();
-        group.MapPost("/register", RegisterAsync).RequireRateLimiting(RateLimits.Auth).AllowAnonymous();
-        group.MapPost("/password", ChangePasswordAsync).RequireRateLimiting(RateLimits.Api).RequireAuthorization();
+        group.MapPost("/login", LoginAsync).Accepts<LoginRequest>("application/json").RequireRateLimiting(RateLimits.Auth).AllowAnonymous();
+        group.MapPost("/refresh", RefreshAsync).Accepts<RefreshRequest>("application/json").RequireRateLimiting(RateLimits.Auth).AllowAnonymous();
+        group.MapPost("/register", RegisterAsync).Accepts<RegisterRequest>("application/json").RequireRateLimiting(RateLimits.Auth).AllowAnonymous();
+        group.MapPost("/password", ChangePasswordAsync).Accepts<PasswordChangeRequest>("application/json").RequireRateLimiting(RateLimits.Api).RequireAuthorization();
         return group;
     }
 

@@ -37,10 +37,10 @@ internal static class CandidatesApi
     {
         var group = app.MapGroup("/api/candidates").WithTags("Candidates").RequireAuthorization().RequireRateLimiting(RateLimits.Api);
         group.MapGet("/", ListAsync);
-        group.MapPost("/", CreateAsync);
+        group.MapPost("/", CreateAsync).Accepts<CandidateInput>("application/json");
         group.MapGet("/{id}", GetAsync).WithName("GetCandidate");
-        group.MapPatch("/{id}", PatchAsync);
-        group.MapPost("/{id}/transitions", TransitionAsync);
+        group.MapPatch("/{id}", PatchAsync).Accepts<CandidateInput>("application/merge-patch+json", "application/json");
+        group.MapPost("/{id}/transitions", TransitionAsync).Accepts<TransitionRequest>("application/json");
         group.MapGet("/pipeline", (StateMachine<CandidateEntity> machine) => Results.Text(machine.ToMermaid(), "text/plain"));
         return group;
     }
