@@ -227,55 +227,99 @@ cmd_bench() {
   dotnet run -c Release --project benchmarks/Hardening.Benchmarks -- --filter "$filter" "$@"
 }
 
+# State of `sample` at script scope: the EXIT/INT/TERM traps run outside cmd_sample, where its locals are gone.
+SAMPLE_TMP='' SAMPLE_PIDS=() SAMPLE_CLEANED=0
+sample_cleanup() {
+  [ "$SAMPLE_CLEANED" -eq 1 ] && return 0
+  SAMPLE_CLEANED=1
+  local p _ alive
+  for p in "${SAMPLE_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for _ in $(seq 1 100); do
+    alive=0
+    for p in "${SAMPLE_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" -eq 0 ] && break
+    sleep 0.1
+  done
+  for p in "${SAMPLE_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  if [ -n "$SAMPLE_TMP" ] && [ -d "$SAMPLE_TMP/pg" ]; then
+    local as=(); [ "$(id -u)" -eq 0 ] && as=(runuser -u postgres --)
+    "${as[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$SAMPLE_TMP/pg" -m fast -w -t 30 stop >/dev/null 2>&1 \
+      || "${as[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$SAMPLE_TMP/pg" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
+  [ -n "$SAMPLE_TMP" ] && rm -rf "$SAMPLE_TMP"
+  return 0
+}
+
 cmd_sample() {
   cmd_deps
-  local pids=() tmp
-  tmp=$(mktemp -d /tmp/hardening-sample-XXXXXX)
-  cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    local _ alive
-    for _ in $(seq 1 50); do
-      alive=0
-      for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-      [ "$alive" -eq 0 ] && break
-      sleep 0.1
-    done
-    if [ -d "$tmp/pg" ]; then
-      if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -m fast stop >/dev/null 2>&1 || true
-      else /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -m fast stop >/dev/null 2>&1 || true; fi
-    fi
-    rm -rf "$tmp"
-  }
-  # The host runs in the background and the script waits for it, so a TERM or INT sent to this script (a supervisor,
-  # `kill`, Ctrl+C) runs the cleanup at once instead of after the host exits; the cleanup stops the host too.
-  trap cleanup EXIT
-  trap 'cleanup; exit 130' INT
-  trap 'cleanup; exit 143' TERM
+  # Every exit path (end of host, crash, port taken, set -e failure, TERM, INT) stops what was started and removes the data.
+  trap sample_cleanup EXIT
+  trap 'sample_cleanup; exit 130' INT
+  trap 'sample_cleanup; exit 143' TERM
+  local url=${HARDENING_SAMPLE_URL:-http://127.0.0.1:5080}
+  local hostport; hostport=$(python3 -c 'import sys,urllib.parse as u;print(u.urlsplit(sys.argv[1]).port or 80)' "$url")
+  if (exec 3<>"/dev/tcp/127.0.0.1/$hostport") 2>/dev/null; then
+    echo "sample: port $hostport is already taken; set HARDENING_SAMPLE_URL to another address" >&2
+    return 1
+  fi
+  SAMPLE_TMP=$(mktemp -d /tmp/hardening-sample-XXXXXX)
+  local tmp=$SAMPLE_TMP
   free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
-  if [ -z "${HARDENING_PG:-}" ]; then
+  local owner=${HARDENING_PG:-} app redis=${HARDENING_REDIS:-}
+  if [ -z "$owner" ]; then
     local pgport; pgport=$(free_port)
     local as=()
     if [ "$(id -u)" -eq 0 ]; then chown postgres "$tmp"; as=(runuser -u postgres --); fi
     "${as[@]}" /usr/lib/postgresql/15/bin/initdb -D "$tmp/pg" -U postgres -A trust -E UTF8 --locale=C --no-sync >/dev/null
     "${as[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -l "$tmp/pg.log" -w \
       -o "-c port=$pgport -c listen_addresses=127.0.0.1 -c unix_socket_directories=$tmp" start >/dev/null
-    export HARDENING_PG="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=postgres"
+    owner="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=postgres"
     echo "sample: PostgreSQL on 127.0.0.1:$pgport (data in $tmp, removed on exit)"
   fi
-  if [ -z "${HARDENING_REDIS:-}" ]; then
+  if [ -z "$redis" ]; then
     local rport; rport=$(free_port)
     redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly yes --dir "$tmp" --loglevel warning &
-    pids+=($!)
-    export HARDENING_REDIS="127.0.0.1:$rport"
+    SAMPLE_PIDS+=($!)
+    redis="127.0.0.1:$rport"
     echo "sample: Redis on 127.0.0.1:$rport"
   fi
-  local url=${HARDENING_SAMPLE_URL:-http://127.0.0.1:5080}
+  # The migration runs as the owner role; the host connects as the plain application role the migration creates.
+  app=$(python3 -c 'import sys;print(";".join(p for p in sys.argv[1].split(";") if p and not p.strip().lower().startswith(("username=","user id=","userid=","user=","password=")))+";Username=ats_app")' "$owner")
   dotnet build samples/Hardening.Samples.Ats -c Release -nologo -clp:ErrorsOnly >/dev/null
-  echo "sample: ATS host listening on $url (Ctrl+C to stop)"
-  ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development} \
-    dotnet samples/Hardening.Samples.Ats/bin/Release/net10.0/Hardening.Samples.Ats.dll --urls "$url" &
-  pids+=($!)
-  wait "$!"
+  local bin=$ROOT/samples/Hardening.Samples.Ats/bin/Release/net10.0 dll
+  dll=$bin/Hardening.Samples.Ats.dll
+  export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}
+  ConnectionStrings__Owner=$owner dotnet "$dll" migrate --contentRoot "$bin"
+  ConnectionStrings__Postgres=$app ConnectionStrings__Redis=$redis dotnet "$dll" --contentRoot "$bin" --urls "$url" &
+  local host=$!
+  SAMPLE_PIDS+=("$host")
+  local up=0 _
+  for _ in $(seq 1 600); do
+    kill -0 "$host" 2>/dev/null || break
+    if curl -fsS -o /dev/null "$url/health/live" 2>/dev/null; then up=1; break; fi
+    sleep 0.2
+  done
+  if [ "$up" -eq 1 ]; then
+    cat <<EOF
+sample: ATS host listening on $url (pid $host; Ctrl+C to stop)
+  web page   $url/   API reference $url/scalar   OpenAPI $url/openapi/v1.json
+  logins     tenant 11111111-1111-4111-8111-111111111111  alice@acme.example / sample-password-acme
+             tenant 22222222-2222-4222-8222-222222222222  bob@globex.example / sample-password-globex
+  try        T=\$(curl -s $url/api/auth/login -H 'Content-Type: application/json' \\
+               -d '{"tenant":"11111111-1111-4111-8111-111111111111","email":"alice@acme.example","password":"sample-password-acme"}' \\
+               | python3 -c 'import sys,json;print(json.load(sys.stdin)["accessToken"])')
+             curl -s $url/api/candidates -H "Authorization: Bearer \$T"
+             curl -s $url/api/candidates -H "Authorization: Bearer \$T" -H 'Content-Type: application/json' \\
+               -H "Idempotency-Key: \$(cat /proc/sys/kernel/random/uuid)" -d '{"name":"Ada Lovelace","email":"ada@example.org"}'
+             curl -sN $url/api/events -H "Authorization: Bearer \$T"
+EOF
+  fi
+  local rc=0
+  wait "$host" || rc=$?
+  [ "$up" -eq 1 ] || echo "sample: the host exited (code $rc) before it listened on $url" >&2
+  [ "$rc" -ne 0 ] || rc=1   # the host ends on its own only when something went wrong
+  echo "sample: host exited with code $rc; stopping PostgreSQL and Redis" >&2
+  return "$rc"
 }
 
 case "${1:-}" in

@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace Hardening.Samples.Tests;
+
+/// <summary>
+/// The sample host as `./build.sh sample` runs it: its own database on the harness's PostgreSQL, migrated as the owner
+/// by `dll migrate`, then the host as the application role <c>ats_app</c>, on the harness's Redis, on a free port.
+/// </summary>
+public sealed class AtsHost : IAsyncLifetime
+{
+    public static string Bin => Path.Combine(RepoPaths.Root, "samples", "Hardening.Samples.Ats", "bin", RepoPaths.Configuration, "net10.0");
+
+    public static string Dll => Path.Combine(Bin, "Hardening.Samples.Ats.dll");
+
+    private readonly StringBuilder _log = new();
+    private Process? _process;
+
+    public PostgresServer Postgres { get; private set; } = null!;
+
+    public string Database { get; private set; } = "";
+
+    public string OwnerConnectionString => Postgres.ForDatabase(Database);
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public string Log { get { lock (_log) { return _log.ToString(); } } }
+
+    public async Task InitializeAsync()
+    {
+        Postgres = await PostgresServer.Shared;
+        var redis = await RedisServer.Shared;
+        Database = await Postgres.CreateDatabaseAsync("ats");
+        var env = Environment(OwnerConnectionString, redis.ConnectionString);
+        (await ProcessRunner.RunAsync("dotnet", [Dll, "migrate", "--contentRoot", Bin], TimeSpan.FromMinutes(2), environment: env)).EnsureSuccess("sample migrate");
+
+        var port = FreePort.Next();
+        BaseAddress = new Uri($"http://127.0.0.1:{port}");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Dll, "--contentRoot", Bin, "--urls", BaseAddress.ToString().TrimEnd('/') })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        foreach (var (k, v) in env)
+        {
+            psi.Environment[k] = v;
+        }
+
+        _process = Process.Start(psi)!;
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (DateTime.UtcNow < deadline && !_process.HasExited)
+        {
+            try
+            {
+                using var r = await http.GetAsync(new Uri("/health/live", UriKind.Relative));
+                if (r.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new InvalidOperationException("The sample host did not start.\n" + Log);
+    }
+
+    /// <summary>The environment of the host: Development secrets, cheap bcrypt, rate limits out of the tests' way.</summary>
+    public static Dictionary<string, string?> Environment(string postgres, string redis) => new()
+    {
+        ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        ["ConnectionStrings__Owner"] = postgres,
+        ["ConnectionStrings__Postgres"] = new Npgsql.NpgsqlConnectionStringBuilder(postgres) { Username = "ats_app", Password = null }.ConnectionString,
+        ["ConnectionStrings__Redis"] = redis,
+        ["Auth__PasswordCost"] = "4",
+        ["Ats__AuthRequestsPerMinute"] = "100000",
+        ["Auth__LoginThrottle__Ip__Threshold"] = "100000",
+        ["Ats__ApiRequestsPerMinute"] = "100000",
+        ["Ats__WorkerPollInterval"] = "00:00:00.500",
+        ["Ats__MaxResumeBytes"] = "100000",
+        ["Ats__MaxResumesPerCandidate"] = "2",
+        ["Logging__LogLevel__Default"] = "Warning",
+    };
+
+    public HttpClient Client(string? token = null)
+    {
+        var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (token is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return http;
+    }
+
+    /// <summary>Registers a new organisation with one recruiter and logs in.</summary>
+    public async Task<Session> NewTenantAsync()
+    {
+        using var http = Client();
+        var email = $"r{Guid.NewGuid():N}@ats.test";
+        var password = "correct horse battery staple " + Guid.NewGuid();
+        using (var reg = await http.PostAsJsonAsync("/api/auth/register", new { organization = "Org " + email, displayName = "Recruiter", email, password }))
+        {
+            Assert.True(reg.StatusCode == System.Net.HttpStatusCode.Created, await reg.Content.ReadAsStringAsync());
+            var created = await reg.Content.ReadFromJsonAsync<JsonElement>();
+            var tenant = created.GetProperty("tenantId").GetString()!;
+            return await LoginAsync(tenant, email, password);
+        }
+    }
+
+    public async Task<Session> LoginAsync(string tenant, string email, string password)
+    {
+        using var http = Client();
+        using var login = await http.PostAsJsonAsync("/api/auth/login", new { tenant, email, password });
+        Assert.True(login.IsSuccessStatusCode, await login.Content.ReadAsStringAsync());
+        var t = await login.Content.ReadFromJsonAsync<JsonElement>();
+        return new Session(this, tenant, email, password, t.GetProperty("accessToken").GetString()!, t.GetProperty("refreshToken").GetString()!);
+    }
+
+    public async Task<T?> OwnerScalarAsync<T>(string sql) => await Postgres.ScalarAsync<T>(sql, Database);
+
+    public Task OwnerExecuteAsync(string sql) => Postgres.ExecuteAsync(sql, Database);
+
+    public async Task DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process?.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_log)
+            {
+                _log.AppendLine(line);
+            }
+        }
+    }
+}
+
+/// <summary>A logged-in recruiter of one tenant.</summary>
+public sealed record Session(AtsHost Host, string Tenant, string Email, string Password, string AccessToken, string RefreshToken)
+{
+    public HttpClient Client() => Host.Client(AccessToken);
+
+    public async Task<JsonElement> CreateCandidateAsync(string name, int? expectedSalary = null)
+    {
+        using var http = Client();
+        using var r = await http.PostAsJsonAsync("/api/candidates", new { name, expectedSalary });
+        Assert.True(r.StatusCode == System.Net.HttpStatusCode.Created, await r.Content.ReadAsStringAsync());
+        return await r.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    public async Task<(int Status, JsonElement Body)> TransitionAsync(string id, string trigger, string expectedState, string reason = "test")
+    {
+        using var http = Client();
+        using var r = await http.PostAsJsonAsync($"/api/candidates/{id}/transitions", new { trigger, reason, expectedState });
+        return ((int)r.StatusCode, await r.Content.ReadFromJsonAsync<JsonElement>());
+    }
+
+    public async Task<(int Status, JsonElement Body)> PatchAsync(string id, object body)
+    {
+        using var http = Client();
+        using var r = await http.PatchAsJsonAsync($"/api/candidates/{id}", body);
+        return ((int)r.StatusCode, await r.Content.ReadFromJsonAsync<JsonElement>());
+    }
+}
+
+[CollectionDefinition(nameof(AtsCollection))]
+public sealed class AtsCollection : ICollectionFixture<AtsHost>;
