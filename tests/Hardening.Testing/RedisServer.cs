@@ -58,8 +58,25 @@ public sealed class RedisServer : IAsyncDisposable
         var binary = ServerBinaries.Redis("redis-server");
         var dir = Path.Combine(Path.GetTempPath(), $"hardening-redis-{Environment.ProcessId}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(dir);
-        var server = new RedisServer("127.0.0.1", FreePort.Next(), dir, extraArguments);
-        await server.StartProcessAsync(binary);
+        var cluster = extraArguments.Contains("--cluster-enabled");
+        RedisServer server;
+        for (var attempt = 1; ; attempt++)
+        {
+            // A port that was free a moment ago can be taken before redis-server binds it (another process, or an
+            // outgoing connection on the cluster bus port): try another one.
+            server = new RedisServer("127.0.0.1", FreePort.Next(cluster ? 10000 : null), dir, extraArguments);
+            try
+            {
+                await server.StartProcessAsync(binary);
+                break;
+            }
+            catch (InvalidOperationException) when (attempt < 5)
+            {
+                await server.DisposeAsync();
+                System.IO.Directory.CreateDirectory(dir);
+            }
+        }
+
         var pid = server.ProcessId ?? 0;
         Watchdog.Arm(ownerPid ?? Environment.ProcessId, $"kill -9 {pid}; rm -rf {Watchdog.Quote(dir)}");
         return server;

@@ -37,14 +37,49 @@ internal static class Watchdog
 /// <summary>Free loopback ports.</summary>
 public static class FreePort
 {
-    /// <summary>Returns a TCP port on 127.0.0.1 that was free a moment ago.</summary>
-    public static int Next()
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>
+    /// Returns a TCP port on 127.0.0.1 that was free a moment ago and that this process has not handed out before
+    /// (two servers started in parallel never get the same port). With <paramref name="alsoFree"/>, the port at that
+    /// offset is checked too (a Redis Cluster node also listens on port + 10000 for its bus).
+    /// </summary>
+    public static int Next(int? alsoFree = null)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        for (var attempt = 0; ; attempt++)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+            if (alsoFree is { } offset && (port + offset > 65535 || !CanBind(port + offset)))
+            {
+                continue;
+            }
+
+            lock (HandedOut)
+            {
+                if (HandedOut.Add(port) || attempt > 1000)
+                {
+                    return port;
+                }
+            }
+        }
+    }
+
+    private static bool CanBind(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            listener.Stop();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     /// <summary>True if something accepts TCP connections on 127.0.0.1:<paramref name="port"/>.</summary>

@@ -314,18 +314,11 @@ internal static class CandidatesApi
             return Problems.Invalid(errors);
         }
 
+        // The actor context travels in the tenant session's one context statement (no extra round trip or statement),
+        // bound to this transaction so the audit trigger never sees a stale actor.
         var actor = Actor.User(who.AccountId.ToString());
-        await using var session = await db.OpenSessionAsync(tenant, ct);
+        await using var session = await db.OpenSessionAsync(tenant, Database.Candidates.ContextSettings(actor, reason!), Database.Candidates.ContextBindingSetting, ct);
         await session.BeginTransactionAsync(ct);
-
-        // The actor context is the transaction's first command, so it travels with the tenant context in one round trip.
-        await using (var context = new NpgsqlCommand(Database.Candidates.SetContextSql))
-        {
-            context.Parameters.AddWithValue("actor_id", actor.Id);
-            context.Parameters.AddWithValue("actor_kind", Actor.KindName(actor.Kind));
-            context.Parameters.AddWithValue("reason", reason!);
-            await session.ExecuteNonQueryAsync(context, ct);
-        }
 
         var load = session.CreateCommand("SELECT status, is_blacklisted, expected_salary, offer_signed FROM candidates WHERE id = $1 FOR UPDATE");
         load.Parameters.Add(new NpgsqlParameter { Value = candidate });
