@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hardening build entry point. Usage: ./build.sh <deps|test|sample|bench|pack> [args]
+# Hardening build entry point. Usage: ./build.sh <deps|test|sample|bench|pack|mutate> [args]
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -14,6 +14,11 @@ usage: ./build.sh <command> [args]
   sample          deps, start local PostgreSQL + Redis (unless HARDENING_PG / HARDENING_REDIS are set), run the sample ATS
   bench [filter]  run BenchmarkDotNet benchmarks (filter like '*Bcrypt*'; default: all); extra args pass through
   pack            pack every src package into artifacts/packages (.nupkg + .snupkg)
+  mutate <Package> [Folder ...]
+                  Stryker.NET mutation testing of a package's core folders (default: Auth Passwords Tokens, Fsm Machine
+                  Definition Conditions, Rls Context Migrations, Sse Events Publishing), running only the tests in the
+                  matching test folders; prints the score. Slow (tens of minutes on 2 cores), not part of CI.
+                  MUTATE_CONCURRENCY (default 1) sets Stryker's --concurrency; MUTATE_TESTS=all runs the whole test project; reports go to artifacts/mutation/<Package>.
 USAGE
 }
 
@@ -103,6 +108,55 @@ cmd_bench() {
   dotnet run -c Release --project benchmarks/Hardening.Benchmarks -- --filter "$filter" "$@"
 }
 
+cmd_mutate() {
+  local package=${1:-}
+  [ -n "$package" ] || { echo "mutate: name a package, e.g. ./build.sh mutate Auth" >&2; return 2; }
+  package=${package#Hardening.}
+  shift
+  local folders=("$@")
+  if [ ${#folders[@]} -eq 0 ]; then
+    case "$package" in
+      Auth) folders=(Passwords Tokens) ;;
+      Fsm) folders=(Machine Definition Conditions) ;;
+      Rls) folders=(Context Migrations) ;;
+      Sse) folders=(Events Publishing) ;;
+      *) echo "mutate: no default core folders for '$package'; name them: ./build.sh mutate $package Folder..." >&2; return 2 ;;
+    esac
+  fi
+  local src="$ROOT/src/Hardening.$package" tests="$ROOT/tests/Hardening.$package.Tests"
+  [ -d "$src" ] && [ -d "$tests" ] || { echo "mutate: src/Hardening.$package or tests/Hardening.$package.Tests is missing" >&2; return 2; }
+  cmd_deps
+  dotnet tool restore >/dev/null
+  local out="$ROOT/artifacts/mutation/$package" mutate="" filter="" f
+  rm -rf "$out"; mkdir -p "$out"
+  for f in "${folders[@]}"; do
+    [ -d "$src/$f" ] || { echo "mutate: src/Hardening.$package/$f does not exist" >&2; return 2; }
+    mutate+="${mutate:+, }\"**/$f/**/*.cs\""
+    filter+="${filter:+|}FullyQualifiedName~Hardening.$package.Tests.$f."
+  done
+  # MUTATE_TESTS=all runs every test of the package's test project against each mutant (slower, catches mutants that
+  # only another folder's tests kill, such as SQL rendering checked by the PostgreSQL tests).
+  [ "${MUTATE_TESTS:-}" = all ] && filter="FullyQualifiedName~Hardening.$package.Tests."
+  # Stryker reads test-case-filter only from a config file.
+  cat > "$out/stryker-config.json" <<CONFIG
+{
+  "stryker-config": {
+    "project": "Hardening.$package.csproj",
+    "mutate": [ $mutate ],
+    "test-case-filter": "$filter",
+    "concurrency": ${MUTATE_CONCURRENCY:-1},
+    "reporters": [ "progress", "cleartext", "html", "json" ],
+    "thresholds": { "high": 80, "low": 60, "break": 0 }
+  }
+}
+CONFIG
+  echo "mutate: Hardening.$package folders ${folders[*]}; tests: $filter"
+  (cd "$tests" && dotnet stryker --config-file "$out/stryker-config.json" --output "$out") | tee "$out/stryker.log"
+  local score
+  score=$(grep -o 'The final mutation score is [0-9.]*' "$out/stryker.log" | tail -1 | grep -o '[0-9.]*$' || true)
+  echo "mutation score Hardening.$package (${folders[*]}): ${score:-unknown}%"
+}
+
 cmd_sample() {
   cmd_deps
   local pids=() tmp
@@ -160,6 +214,7 @@ case "${1:-}" in
   sample) cmd_sample ;;
   bench) shift; cmd_bench "$@" ;;
   pack) cmd_pack ;;
+  mutate) shift; cmd_mutate "$@" ;;
   -h|--help|help) usage ;;
   *) usage; exit 2 ;;
 esac
