@@ -150,6 +150,35 @@ cmd_mutate() {
   }
 }
 CONFIG
+  # Stryker starts a test host per mutant: one PostgreSQL and one Redis for the whole run, instead of one per host.
+  local tmp pids=()
+  tmp=$(mktemp -d /tmp/hardening-mutate-XXXXXX)
+  mutate_cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    if [ -d "$tmp/pg" ]; then
+      if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -m immediate stop >/dev/null 2>&1 || true
+      else /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -m immediate stop >/dev/null 2>&1 || true; fi
+    fi
+    rm -rf "$tmp"
+  }
+  trap mutate_cleanup EXIT
+  trap 'mutate_cleanup; exit 130' INT
+  trap 'mutate_cleanup; exit 143' TERM
+  free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+  if [ -z "${HARDENING_TEST_PG:-}" ]; then
+    local pgport as=(); pgport=$(free_port)
+    if [ "$(id -u)" -eq 0 ]; then chown postgres "$tmp"; as=(runuser -u postgres --); fi
+    "${as[@]}" /usr/lib/postgresql/15/bin/initdb -D "$tmp/pg" -U postgres -A trust -E UTF8 --locale=C --no-sync >/dev/null
+    "${as[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -l "$tmp/pg.log" -w \
+      -o "-c port=$pgport -c listen_addresses=127.0.0.1 -c unix_socket_directories=$tmp -c max_connections=300 -c fsync=off" start >/dev/null
+    export HARDENING_TEST_PG="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=postgres"
+  fi
+  if [ -z "${HARDENING_TEST_REDIS:-}" ]; then
+    local rport; rport=$(free_port)
+    redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning >/dev/null &
+    pids+=($!)
+    export HARDENING_TEST_REDIS="127.0.0.1:$rport"
+  fi
   echo "mutate: Hardening.$package folders ${folders[*]}; tests: $filter"
   (cd "$tests" && dotnet stryker --config-file "$out/stryker-config.json" --output "$out") | tee "$out/stryker.log"
   local score
