@@ -151,15 +151,18 @@ cmd_mutate() {
 }
 CONFIG
   # Stryker starts a test host per mutant: one PostgreSQL and one Redis for the whole run, instead of one per host.
-  local tmp pids=()
-  tmp=$(mktemp -d /tmp/hardening-mutate-XXXXXX)
+  # Globals, not locals: the EXIT trap runs after this function has returned.
+  MUTATE_TMP=$(mktemp -d /tmp/hardening-mutate-XXXXXX)
+  MUTATE_PIDS=()
+  local tmp=$MUTATE_TMP
   mutate_cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    if [ -d "$tmp/pg" ]; then
-      if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -m immediate stop >/dev/null 2>&1 || true
-      else /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -m immediate stop >/dev/null 2>&1 || true; fi
+    local p
+    for p in "${MUTATE_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    if [ -d "$MUTATE_TMP/pg" ]; then
+      if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$MUTATE_TMP/pg" -m immediate stop >/dev/null 2>&1 || true
+      else /usr/lib/postgresql/15/bin/pg_ctl -D "$MUTATE_TMP/pg" -m immediate stop >/dev/null 2>&1 || true; fi
     fi
-    rm -rf "$tmp"
+    rm -rf "$MUTATE_TMP"
   }
   trap mutate_cleanup EXIT
   trap 'mutate_cleanup; exit 130' INT
@@ -176,7 +179,7 @@ CONFIG
   if [ -z "${HARDENING_TEST_REDIS:-}" ]; then
     local rport; rport=$(free_port)
     redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning >/dev/null &
-    pids+=($!)
+    MUTATE_PIDS+=($!)
     export HARDENING_TEST_REDIS="127.0.0.1:$rport"
   fi
   echo "mutate: Hardening.$package folders ${folders[*]}; tests: $filter"
