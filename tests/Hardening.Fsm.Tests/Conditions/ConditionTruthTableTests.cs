@@ -26,6 +26,7 @@ public sealed class ConditionTruthTableTests(PostgresFixture postgres) : IClassF
         ("B.IsTrue", () => B.IsTrue(), [new() { B = true }, new() { B = false }], [true, false]),
         ("B.IsFalse", () => B.IsFalse(), [new() { B = true }, new() { B = false }], [false, true]),
         ("!B.IsTrue", () => !B.IsTrue(), [new() { B = true }, new() { B = false }], [false, true]),
+        ("B.IsNull (never, the column is NOT NULL)", () => B.IsNull(), [new() { B = true }, new() { B = false }], [false, false]),
         ("B.NotEqualTo(true)", () => B.NotEqualTo(true), [new() { B = true }, new() { B = false }], [false, true]),
         ("NB.IsTrue", () => NB.IsTrue(), NullableBools(), [true, false, false]),
         ("NB.IsFalse", () => NB.IsFalse(), NullableBools(), [false, true, false]),
@@ -120,6 +121,9 @@ public sealed class ConditionTruthTableTests(PostgresFixture postgres) : IClassF
         Assert.Equal("nb = true", NB.IsTrue().ToString());
         Assert.Equal("nb = false", NB.IsFalse().ToString());
         Assert.Equal("not nb is null", NB.IsNotNull().ToString());
+        Assert.Equal("nb is null", NB.EqualTo(null).ToString());
+        Assert.Equal("not nb is null", NB.NotEqualTo(null).ToString());
+        Assert.Equal("s is null", S.EqualTo(null).ToString());
         Assert.Equal("(ni <> 1 and (ni < 1 or ni <= 1))", (NI.NotEqualTo(1) & (NI.LessThan(1) | NI.LessThanOrEqualTo(1))).ToString());
         Assert.Equal("(ni > 1 and ni >= 2)", Condition.And(NI.GreaterThan(1), NI.GreaterThanOrEqualTo(2)).ToString());
         Assert.Equal("(s = 'it''s' or nd = 0.5)", Condition.Or(S.EqualTo("it's"), ND.EqualTo(0.5m)).ToString());
@@ -148,6 +152,8 @@ public sealed class ConditionTruthTableTests(PostgresFixture postgres) : IClassF
         Assert.Throws<ArgumentNullException>(() => Condition.Or(Condition.True, null!));
         Assert.Throws<ArgumentNullException>(() => Condition.Not(null!));
         Assert.Throws<ArgumentNullException>(() => NI.LessThan(null));
+        var e = Assert.Throws<InvalidOperationException>(() => S.GreaterThan("a"));
+        Assert.Equal("Field 's' has type String; ordering comparisons are only defined for int, long and decimal fields (string ordering depends on the database collation). Use EqualTo/NotEqualTo instead.", e.Message);
     }
 
     private static string Lit(object? v) => v switch

@@ -13,6 +13,10 @@ public sealed class Gadget : StatefulEntity
     public int Count { get; private set; }
 
     public bool Computed => Count > 0;
+
+    public DateTime When { get; private set; }
+
+    public bool? Maybe { get; private set; }
 }
 
 /// <summary>
@@ -194,11 +198,116 @@ public sealed class DefinitionRuleTests
     {
         var b = Valid();
         b.Configure("B").OnlyAfter("Z");
-        b.Configure("Z").Permit("to_b", "B");
+        b.Configure("Z").Terminal();
         AssertProblems(
             b,
             "Unreachable state 'Z': no path of transitions leads to it from the initial state 'A'.",
             "History requirement can never be met: 'B' only after 'Z', but 'Z' is unreachable.");
+    }
+
+    [Fact]
+    public void History_requirement_on_an_undeclared_state_is_reported_once()
+    {
+        var b = Valid();
+        b.Configure("B").OnlyAfter("NOWHERE");
+        AssertProblems(b, "History requirement can never be met: 'B' only after 'NOWHERE', but state 'NOWHERE' is not declared.");
+    }
+
+    [Fact]
+    public void An_empty_builder_reports_only_the_missing_initial_state() =>
+        AssertProblems(new StateMachineBuilder<Gadget>("gadgets", g => g.State), "No initial state: call InitialState(\"...\") with the state new entities start in.");
+
+    [Fact]
+    public void The_initial_state_alone_is_declared_by_InitialState() =>
+        AssertProblems(
+            new StateMachineBuilder<Gadget>("gadgets", g => g.State).InitialState("A"),
+            "The machine has no transitions: use Configure(state).Permit(trigger, target).",
+            "Dead end: non-terminal state 'A' has no outgoing transitions; permit a trigger from it or mark it Terminal().");
+
+    [Fact]
+    public void Foreign_fields_are_found_inside_and_or_combinations()
+    {
+        var foreign = new StateMachineBuilder<Gadget>("other", g => g.State).ProtectedField(g => g.Flag, "flag");
+        var b = Valid();
+        var count = b.ProtectedField(g => g.Count, "count");
+        b.Invariant("left_and", foreign.IsTrue() & count.GreaterThan(0));
+        b.Invariant("right_and", count.GreaterThan(0) & foreign.IsTrue());
+        b.Invariant("left_or", foreign.IsTrue() | count.GreaterThan(0));
+        b.Invariant("right_or", count.GreaterThan(0) | foreign.IsTrue());
+        AssertProblems(
+            b,
+            "Invariant 'left_and' uses field 'flag' that was declared on another builder; declare fields on this builder.",
+            "Invariant 'right_and' uses field 'flag' that was declared on another builder; declare fields on this builder.",
+            "Invariant 'left_or' uses field 'flag' that was declared on another builder; declare fields on this builder.",
+            "Invariant 'right_or' uses field 'flag' that was declared on another builder; declare fields on this builder.");
+    }
+
+    [Fact]
+    public void Effect_setting_null_is_rendered_as_null()
+    {
+        var b = Valid();
+        var maybe = b.ProtectedField(g => g.Maybe, "maybe");
+        b.Configure("B").OnEntrySet(maybe, null);
+        b.Invariant("maybe_known", maybe.IsNotNull());
+        AssertProblems(b, "Effect contradicts invariant: entering 'B' sets maybe = null, which breaks invariant 'maybe_known' (not maybe is null).");
+    }
+
+    [Fact]
+    public void Unsupported_field_types_are_refused_at_the_call()
+    {
+        var b = Valid();
+        var e = Assert.Throws<ArgumentException>(() => b.Field(g => g.When, "when"));
+        Assert.Equal("property", e.ParamName);
+        Assert.StartsWith("Field 'when' has type DateTime; supported types are bool, int, long, decimal, Guid (or their nullable forms) and string.", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_builder_method_refuses_null_arguments_naming_them()
+    {
+        var b = Valid();
+        var flag = b.ProtectedField(g => g.Flag, "flag");
+        var state = b.Configure("A");
+        var transition = state.Permit("skip", "B");
+        void Null(string param, Action call) => Assert.Equal(param, Assert.ThrowsAny<ArgumentException>(call).ParamName);
+        Null("name", () => _ = new StateMachineBuilder<Gadget>(null!, g => g.State));
+        Null("name", () => _ = new StateMachineBuilder<Gadget>(" ", g => g.State));
+        Null("entityId", () => _ = new StateMachineBuilder<Gadget>("x", null!));
+        Null("state", () => b.InitialState(null!));
+        Null("state", () => b.Configure(null!));
+        Null("name", () => b.Invariant(null!, Condition.True));
+        Null("condition", () => b.Invariant("x", null!));
+        Null("sink", () => b.UseAuditSink(null!));
+        Null("timeProvider", () => b.UseTimeProvider(null!));
+        Null("logger", () => b.UseLogger(null!));
+        Null("meterFactory", () => b.UseMeterFactory(null!));
+        Null("property", () => b.Field<bool>(null!, "x"));
+        Null("column", () => b.Field(g => g.Flag, null!));
+        Null("trigger", () => state.Permit(null!, "B"));
+        Null("target", () => state.Permit("x", null!));
+        Null("requiredState", () => state.OnlyAfter(null!));
+        Null("name", () => state.Invariant(null!, Condition.True));
+        Null("condition", () => state.Invariant("x", null!));
+        Null("field", () => state.OnEntrySet<bool>(null!, true));
+        Null("name", () => transition.Guard(null!, Condition.True));
+        Null("condition", () => transition.Guard("x", (Condition)null!));
+        Null("name", () => transition.Guard(null!, _ => true));
+        Null("predicate", () => transition.Guard("x", (Func<Gadget, bool>)null!));
+        Assert.NotNull(flag);
+    }
+
+    [Fact]
+    public void The_single_message_constructors_keep_the_message_as_the_only_problem()
+    {
+        var plain = new StateMachineDefinitionException("broken");
+        Assert.Equal(["broken"], plain.Problems);
+        Assert.Equal("State machine 'machine' has 1 problem(s):\n- broken", plain.Message);
+        var empty = new StateMachineDefinitionException();
+        Assert.Equal(["The definition is invalid."], empty.Problems);
+        var inner = new InvalidOperationException("inner");
+        var wrapped = new StateMachineDefinitionException("outer", inner);
+        Assert.Equal(["outer"], wrapped.Problems);
+        Assert.Equal("outer", wrapped.Message);
+        Assert.Same(inner, wrapped.InnerException);
     }
 
     [Fact]
