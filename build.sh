@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hardening build entry point. Usage: ./build.sh <deps|test|sample|bench|pack|api> [args]
+# Hardening build entry point. Usage: ./build.sh <deps|test|sample|bench|pack|api|mutate> [args]
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -17,6 +17,11 @@ usage: ./build.sh <command> [args]
   api [X...]      after an intended public API change: record it in src/Hardening.X/PublicAPI.Unshipped.txt
                   (new API added, removed API deleted or marked *REMOVED*); default: every package
   api ship [X...] move PublicAPI.Unshipped.txt into PublicAPI.Shipped.txt (at a release)
+  mutate <Package> [Folder ...]
+                  Stryker.NET mutation testing of a package's core folders (default: Auth Passwords Tokens, Fsm Machine
+                  Definition Conditions, Rls Context Migrations, Sse Events Publishing), running only the tests in the
+                  matching test folders; prints the score. Slow (tens of minutes on 2 cores), not part of CI.
+                  MUTATE_CONCURRENCY (default 1) sets Stryker's --concurrency; MUTATE_TESTS=all runs the whole test project; reports go to artifacts/mutation/<Package>.
 USAGE
 }
 
@@ -250,6 +255,87 @@ sample_cleanup() {
   return 0
 }
 
+cmd_mutate() {
+  local package=${1:-}
+  [ -n "$package" ] || { echo "mutate: name a package, e.g. ./build.sh mutate Auth" >&2; return 2; }
+  package=${package#Hardening.}
+  shift
+  local folders=("$@")
+  if [ ${#folders[@]} -eq 0 ]; then
+    case "$package" in
+      Auth) folders=(Passwords Tokens) ;;
+      Fsm) folders=(Machine Definition Conditions) ;;
+      Rls) folders=(Context Migrations) ;;
+      Sse) folders=(Events Publishing) ;;
+      *) echo "mutate: no default core folders for '$package'; name them: ./build.sh mutate $package Folder..." >&2; return 2 ;;
+    esac
+  fi
+  local src="$ROOT/src/Hardening.$package" tests="$ROOT/tests/Hardening.$package.Tests"
+  [ -d "$src" ] && [ -d "$tests" ] || { echo "mutate: src/Hardening.$package or tests/Hardening.$package.Tests is missing" >&2; return 2; }
+  cmd_deps
+  dotnet tool restore >/dev/null
+  local out="$ROOT/artifacts/mutation/$package" mutate="" filter="" f
+  rm -rf "$out"; mkdir -p "$out"
+  for f in "${folders[@]}"; do
+    [ -d "$src/$f" ] || { echo "mutate: src/Hardening.$package/$f does not exist" >&2; return 2; }
+    mutate+="${mutate:+, }\"**/$f/**/*.cs\""
+    filter+="${filter:+|}FullyQualifiedName~Hardening.$package.Tests.$f."
+  done
+  # MUTATE_TESTS=all runs every test of the package's test project against each mutant (slower, catches mutants that
+  # only another folder's tests kill, such as SQL rendering checked by the PostgreSQL tests).
+  [ "${MUTATE_TESTS:-}" = all ] && filter="FullyQualifiedName~Hardening.$package.Tests."
+  # Stryker reads test-case-filter only from a config file.
+  cat > "$out/stryker-config.json" <<CONFIG
+{
+  "stryker-config": {
+    "project": "Hardening.$package.csproj",
+    "mutate": [ $mutate ],
+    "test-case-filter": "$filter",
+    "concurrency": ${MUTATE_CONCURRENCY:-1},
+    "reporters": [ "progress", "cleartext", "html", "json" ],
+    "thresholds": { "high": 80, "low": 60, "break": 0 }
+  }
+}
+CONFIG
+  # Stryker starts a test host per mutant: one PostgreSQL and one Redis for the whole run, instead of one per host.
+  # Globals, not locals: the EXIT trap runs after this function has returned.
+  MUTATE_TMP=$(mktemp -d /tmp/hardening-mutate-XXXXXX)
+  MUTATE_PIDS=()
+  local tmp=$MUTATE_TMP
+  mutate_cleanup() {
+    local p
+    for p in "${MUTATE_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    if [ -d "$MUTATE_TMP/pg" ]; then
+      if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$MUTATE_TMP/pg" -m immediate stop >/dev/null 2>&1 || true
+      else /usr/lib/postgresql/15/bin/pg_ctl -D "$MUTATE_TMP/pg" -m immediate stop >/dev/null 2>&1 || true; fi
+    fi
+    rm -rf "$MUTATE_TMP"
+  }
+  trap mutate_cleanup EXIT
+  trap 'mutate_cleanup; exit 130' INT
+  trap 'mutate_cleanup; exit 143' TERM
+  free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+  if [ -z "${HARDENING_TEST_PG:-}" ]; then
+    local pgport as=(); pgport=$(free_port)
+    if [ "$(id -u)" -eq 0 ]; then chown postgres "$tmp"; as=(runuser -u postgres --); fi
+    "${as[@]}" /usr/lib/postgresql/15/bin/initdb -D "$tmp/pg" -U postgres -A trust -E UTF8 --locale=C --no-sync >/dev/null
+    "${as[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -l "$tmp/pg.log" -w \
+      -o "-c port=$pgport -c listen_addresses=127.0.0.1 -c unix_socket_directories=$tmp -c max_connections=300 -c fsync=off" start >/dev/null
+    export HARDENING_TEST_PG="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=postgres"
+  fi
+  if [ -z "${HARDENING_TEST_REDIS:-}" ]; then
+    local rport; rport=$(free_port)
+    redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning >/dev/null &
+    MUTATE_PIDS+=($!)
+    export HARDENING_TEST_REDIS="127.0.0.1:$rport"
+  fi
+  echo "mutate: Hardening.$package folders ${folders[*]}; tests: $filter"
+  (cd "$tests" && dotnet stryker --config-file "$out/stryker-config.json" --output "$out") | tee "$out/stryker.log"
+  local score
+  score=$(grep -o 'The final mutation score is [0-9.]*' "$out/stryker.log" | tail -1 | grep -o '[0-9.]*$' || true)
+  echo "mutation score Hardening.$package (${folders[*]}): ${score:-unknown}%"
+}
+
 cmd_sample() {
   cmd_deps
   # Every exit path (end of host, crash, port taken, set -e failure, TERM, INT) stops what was started and removes the data.
@@ -329,6 +415,7 @@ case "${1:-}" in
   bench) shift; cmd_bench "$@" ;;
   pack) shift; cmd_pack "$@" ;;
   api) shift; cmd_api "$@" ;;
+  mutate) shift; cmd_mutate "$@" ;;
   -h|--help|help) usage ;;
   *) usage; exit 2 ;;
 esac

@@ -124,7 +124,8 @@ public sealed class PasswordHasher
     /// (event 1101) naming the problem, never the hash.
     /// </summary>
     /// <param name="password">The password the user typed.</param>
-    /// <param name="hash">The stored hash: ours, plain bcrypt (<c>$2a$/$2b$/$2y$</c>, where bcrypt's 72-byte limit applies) or ASP.NET Core Identity V2/V3.</param>
+    /// <param name="hash">The stored hash: ours, plain bcrypt (<c>$2a$/$2b$/$2y$</c>, where bcrypt's 72-byte limit applies; read as
+    /// <see cref="PasswordHasherOptions.LegacyBCryptFormat"/> says) or ASP.NET Core Identity V2/V3.</param>
     /// <returns>
     /// <see cref="PasswordVerificationResult.Success"/>; <see cref="PasswordVerificationResult.SuccessRehashNeeded"/> when the password is
     /// right but the hash is legacy, older, cheaper than configured, of the other algorithm or made with a retired or
@@ -317,20 +318,32 @@ public sealed class PasswordHasher
             return Unusable($"the bcrypt cost {cost} is above the supported maximum {PasswordHasherOptions.MaxCost}");
         }
 
-        // crypt(3) reads a C string: a password with NUL could only match by truncation, so it never matches.
-        if (password.Contains('\0', StringComparison.Ordinal))
-        {
-            return PasswordVerificationResult.Failed;
-        }
-
-        // Only the first 72 bytes count; 72 UTF-16 characters always cover them.
-        var prefix = password.AsSpan(0, Math.Min(password.Length, BCrypt.MaxKeyBytes + 1));
         Span<byte> key = stackalloc byte[(BCrypt.MaxKeyBytes + 1) * 3];
         Span<byte> digest = stackalloc byte[BCrypt.HashSize];
         Span<char> encoded = stackalloc char[BCryptFormat.DigestChars];
         try
         {
-            var n = Encoding.UTF8.GetBytes(prefix, key);
+            int n;
+            if (_options.LegacyBCryptFormat == LegacyBCryptFormat.BCryptNetEnhancedSha384)
+            {
+                if (!BCryptNetEnhancedKey.TryCompute(password, key))
+                {
+                    return PasswordVerificationResult.Failed;
+                }
+
+                n = BCryptNetEnhancedKey.Size;
+            }
+            else if (password.Contains('\0', StringComparison.Ordinal))
+            {
+                // crypt(3) reads a C string: a password with NUL could only match by truncation, so it never matches.
+                return PasswordVerificationResult.Failed;
+            }
+            else
+            {
+                // Only the first 72 bytes count; 72 UTF-16 characters always cover them.
+                n = Encoding.UTF8.GetBytes(password.AsSpan(0, Math.Min(password.Length, BCrypt.MaxKeyBytes + 1)), key);
+            }
+
             BCrypt.Hash(key[..Math.Min(n, BCrypt.MaxKeyBytes)], salt, cost, minor, digest);
             BCryptFormat.Encode(digest, encoded);
         }

@@ -67,6 +67,13 @@ public sealed class PasswordHasherOptions
     /// <summary>How many of the most recent stored hashes <c>IsReused</c> checks. Default 5; 0 turns the check off.</summary>
     public int HistorySize { get; set; } = 5;
 
+    /// <summary>
+    /// How stored plain bcrypt hashes (<c>$2a$</c>/<c>$2b$</c>/<c>$2y$</c>) are read: <see cref="LegacyBCryptFormat.Plain"/>
+    /// (the default: bcrypt of the password) or <see cref="LegacyBCryptFormat.BCryptNetEnhancedSha384"/> (BCrypt.Net-Next's
+    /// <c>EnhancedHashPassword</c>). The string cannot tell them apart, so a hash of the other kind fails closed.
+    /// </summary>
+    public LegacyBCryptFormat LegacyBCryptFormat { get; set; } = LegacyBCryptFormat.Plain;
+
     /// <summary>A deep copy, so later changes to this instance do not reach a built hasher.</summary>
     internal PasswordHasherOptions Clone()
     {
@@ -79,6 +86,7 @@ public sealed class PasswordHasherOptions
             UseFips = UseFips,
             Pbkdf2Iterations = Pbkdf2Iterations,
             HistorySize = HistorySize,
+            LegacyBCryptFormat = LegacyBCryptFormat,
         };
         foreach (var (id, pepper) in PreviousPeppers)
         {
@@ -137,6 +145,11 @@ public sealed class PasswordHasherOptions
         if (HistorySize is < 0 or > 100)
         {
             problems.Add($"PasswordHasherOptions.HistorySize is {HistorySize}; use 0..100 (5 is the default).");
+        }
+
+        if (!Enum.IsDefined(LegacyBCryptFormat))
+        {
+            problems.Add($"PasswordHasherOptions.LegacyBCryptFormat is {(int)LegacyBCryptFormat}; use Plain (the default) or BCryptNetEnhancedSha384.");
         }
 
         return problems;

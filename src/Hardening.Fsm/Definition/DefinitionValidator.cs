@@ -13,7 +13,7 @@ internal static partial class DefinitionValidator
         var states = b.States;
         var names = states.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
 
-        CheckName(problems, "machine name", b.Name);
+        CheckName(problems, "machine", b.Name);
         foreach (var s in states)
         {
             CheckName(problems, "state", s.Name);

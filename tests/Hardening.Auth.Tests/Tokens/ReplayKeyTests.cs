@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -44,6 +46,55 @@ public sealed class ReplayKeyTests
     {
         var ex = Assert.Throws<ArgumentException>(() => ReplayKey.Compute("iss", "a\uD800b"));
         Assert.Contains("surrogate", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Rows of <c>KnownAnswers/replay_key_kat.tsv</c>, computed by <c>replay_key_kat.py</c> with Python's hashlib.</summary>
+    public static TheoryData<string, string, string, string, int, string, string> KnownAnswers()
+    {
+        var data = new TheoryData<string, string, string, string, int, string, string>();
+        var path = Path.Combine(RepoPaths.Root, "tests", "Hardening.Auth.Tests", "Tokens", "KnownAnswers", "replay_key_kat.tsv");
+        foreach (var f in File.ReadAllLines(path).Where(l => l.Length > 0 && l[0] != '#').Select(l => l.Split('\t')))
+        {
+            data.Add(Utf8(f[0]), Utf8(f[1]), f[2], f[3], int.Parse(f[4], CultureInfo.InvariantCulture), f[5], f[6]);
+        }
+
+        return data;
+    }
+
+    private static string Utf8(string hex) => hex == "-" ? string.Empty : Encoding.UTF8.GetString(Convert.FromHexString(hex));
+
+    [Theory]
+    [MemberData(nameof(KnownAnswers))]
+    public void Key_layout_matches_the_python_vectors(string issuer, string jti, string prefix, string hash, int bucket, string redisKey, string markerKey)
+    {
+        var key = ReplayKey.Compute(issuer, jti);
+        Assert.Equal(redisKey, key.ToRedisKey(prefix));
+        Assert.Equal(markerKey, key.ToRedisMarker(prefix));
+        Assert.EndsWith(hash, key.ToRedisKey(prefix), StringComparison.Ordinal);
+        Assert.Equal(bucket, key.Bucket);
+        Assert.Contains(markerKey, ReplayKey.AllRedisMarkers(prefix));
+    }
+
+    [Fact]
+    public void There_is_one_marker_per_base64url_character_in_alphabet_order()
+    {
+        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        Assert.Equal(Alphabet.Select(c => "p:{" + c + "}:since"), ReplayKey.AllRedisMarkers("p:"));
+    }
+
+    [Fact]
+    public void Keys_are_equal_only_when_every_hash_word_is_equal()
+    {
+        var a = ReplayKey.Compute("iss", "the-jti");
+        var same = ReplayKey.Compute("iss", "the-jti");
+        var other = ReplayKey.Compute("iss", "the-jtj");
+        Assert.True(a == same);
+        Assert.False(a != same);
+        Assert.True(a.Equals((object)same));
+        Assert.False(a.Equals((object)"iss"));
+        Assert.Equal(a.GetHashCode(), same.GetHashCode());
+        Assert.True(a != other);
+        Assert.False(a == other);
     }
 
     private static bool IsValidUtf16(string s)
