@@ -105,6 +105,27 @@ public class RedisReplayGuardBenchmarks
     public Task RawSetNx() => BenchRedis.RunAsync(OpsPerInvoke, Callers, async i =>
         await _db.StringSetAsync("bench:raw:" + i.ToString(CultureInfo.InvariantCulture), 1, TimeSpan.FromSeconds(30), When.NotExists), _counter);
 
+    // The guard's script (a copy: the package keeps it internal), called raw with ready-made keys: what the server costs
+    // for the marker check next to SET NX, without the guard's C# (hashing, key strings, timeout, result mapping).
+    private const string ConsumeScript = """
+        local since = redis.call('GET', KEYS[2])
+        if not since then
+          since = ARGV[2]
+          redis.call('SET', KEYS[2], since)
+        end
+        local added = 0
+        if redis.call('SET', KEYS[1], '1', 'NX', 'PXAT', ARGV[1]) then added = 1 end
+        return { added, tonumber(since) }
+        """;
+
+    [Benchmark(OperationsPerInvoke = OpsPerInvoke, Description = "same script raw (peer: server cost of the marker)")]
+    public Task RawScript() => BenchRedis.RunAsync(OpsPerInvoke, Callers, async i =>
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var id = i.ToString(CultureInfo.InvariantCulture);
+        await _db.ScriptEvaluateAsync(ConsumeScript, ["bench:script:{" + id[^1] + "}" + id, "bench:script:{" + id[^1] + "}:since"], [now + 30_000, now]);
+    }, _counter);
+
     [Benchmark(OperationsPerInvoke = OpsPerInvoke, Description = "TokenReplayGuard Redis consume")]
     public Task GuardConsume() => BenchRedis.RunAsync(OpsPerInvoke, Callers, async i =>
     {

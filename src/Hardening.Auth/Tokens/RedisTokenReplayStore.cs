@@ -30,6 +30,7 @@ internal sealed class RedisTokenReplayStore : ITokenReplayStore
     private readonly int _replicas;
     private readonly TimeSpan _replicaTimeout;
     private readonly TimeProvider _time;
+    private readonly RedisKey[] _markerKeys;
     private readonly Lock _gate = new();
     private Task? _markers;
 
@@ -44,6 +45,7 @@ internal sealed class RedisTokenReplayStore : ITokenReplayStore
         _replicas = options.WaitForReplicas;
         _replicaTimeout = options.ReplicaWaitTimeout;
         _time = time;
+        _markerKeys = [.. ReplayKey.AllRedisMarkers(_prefix).Select(m => (RedisKey)m)];
         lock (_gate)
         {
             _markers = CreateMarkersAsync();
@@ -65,7 +67,7 @@ internal sealed class RedisTokenReplayStore : ITokenReplayStore
         var redisKey = key.ToRedisKey(_prefix);
         var pending = _db.ScriptEvaluateAsync(
             ConsumeScript,
-            [redisKey, key.ToRedisMarker(_prefix)],
+            [redisKey, _markerKeys[key.Group]],
             [retainUntil.ToUnixTimeMilliseconds(), now.ToUnixTimeMilliseconds()]);
         var reply = (RedisResult[])(await pending.WaitAsync(_timeout, _time, cancellationToken).ConfigureAwait(false))!;
         var added = (long)reply[0] == 1;

@@ -86,7 +86,10 @@ internal readonly struct ReplayKey : IEquatable<ReplayKey>
     });
 
     /// <summary>The marker key of this key's group: <paramref name="prefix"/> + <c>{g}:since</c> (':' is not base64url, so no jti key collides).</summary>
-    public string ToRedisMarker(string prefix) => MarkerFor(prefix, Base64UrlAlphabet[(byte)_a >> 2]);
+    public string ToRedisMarker(string prefix) => MarkerFor(prefix, Base64UrlAlphabet[Group]);
+
+    /// <summary>The index (0-63) of this key's group in <see cref="AllRedisMarkers"/>.</summary>
+    public int Group => (byte)_a >> 2;
 
     /// <summary>The 64 group markers, one per base64url character.</summary>
     public static IEnumerable<string> AllRedisMarkers(string prefix) => Base64UrlAlphabet.Select(c => MarkerFor(prefix, c));

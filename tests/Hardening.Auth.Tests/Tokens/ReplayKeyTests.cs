@@ -73,6 +73,7 @@ public sealed class ReplayKeyTests
         Assert.EndsWith(hash, key.ToRedisKey(prefix), StringComparison.Ordinal);
         Assert.Equal(bucket, key.Bucket);
         Assert.Contains(markerKey, ReplayKey.AllRedisMarkers(prefix));
+        Assert.Equal(markerKey, ReplayKey.AllRedisMarkers(prefix).ElementAt(key.Group)); // the store's cached marker for the group
     }
 
     [Fact]
