@@ -94,7 +94,18 @@ public sealed partial class SampleHostTests(ITestOutputHelper output)
         {
             if (!script.HasExited)
             {
-                script.Kill(entireProcessTree: true);
+                // A failed assertion left the script running: TERM first, so its own cleanup stops PostgreSQL and
+                // Redis and removes the data directory (a kill would skip its trap); kill only if that hangs.
+                await ProcessRunner.RunAsync("kill", ["-TERM", script.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                try
+                {
+                    await script.WaitForExitAsync(grace.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    script.Kill(entireProcessTree: true);
+                }
             }
 
             // PostgreSQL runs detached from the script (pg_ctl); stop it if the script could not.
