@@ -141,6 +141,7 @@ builder.Services.AddHardeningObservability(o =>
     {
         o.Prometheus.AuthorizationPolicy = OperationsApi.OperatorPolicy;
         o.Diagnostics.AuthorizationPolicy = OperationsApi.OperatorPolicy;
+        o.Readiness.DetailPolicy = OperationsApi.OperatorPolicy;
         o.TenantUsage.Enabled = true;
     })
     .AddHardeningPostgreSqlCheck()

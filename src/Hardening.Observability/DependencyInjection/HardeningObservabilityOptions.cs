@@ -29,6 +29,18 @@ public sealed class ReadinessOptions
 
     /// <summary>The version reported by the health and diagnosis pages. Default: the entry assembly's informational version.</summary>
     public string? Version { get; set; }
+
+    /// <summary>
+    /// Authorization policy whose members see the detail of <c>/health/live</c> and <c>/health/ready</c> (version,
+    /// environment, durations, descriptions, error types and check data such as pool sizes). Everyone else, and everyone
+    /// when this is null (the default), gets the overall status and each check's name and status only: the endpoints are
+    /// anonymous for orchestrator probes, and the detail helps an attacker more than a probe. <c>/diagnostics</c> always
+    /// shows the detail (it always requires authorization).
+    /// </summary>
+    public string? DetailPolicy { get; set; }
+
+    /// <summary>A custom decision for the detail; when set it replaces <see cref="DetailPolicy"/>. Return true to show it.</summary>
+    public Func<HttpContext, ValueTask<bool>>? ShowDetail { get; set; }
 }
 
 /// <summary>The <c>/diagnostics</c> page.</summary>

@@ -55,7 +55,8 @@ public static class ObservabilityEndpointRouteBuilderExtensions
     /// Maps <c>/health/live</c> (runs no dependency checks: 200 while the process serves requests) and
     /// <c>/health/ready</c> (runs every check tagged <see cref="HealthCheckNames.ReadyTag"/>; 503 when one is Unhealthy),
     /// both answering with <see cref="HealthResponseWriter"/> JSON and excluded from HTTP metrics. No authorization is
-    /// added, since orchestrator probes cannot authenticate; the responses hold check names, timings and pool numbers only.
+    /// added, since orchestrator probes cannot authenticate: anonymous callers get the status and each check's name and
+    /// status; the detail (version, timings, pool numbers) only callers allowed by <see cref="ReadinessOptions.DetailPolicy"/>.
     /// </summary>
     /// <example>
     /// <code>

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using Hardening.Observability;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -10,9 +11,10 @@ using Microsoft.Extensions.Options;
 namespace Hardening.Observability;
 
 /// <summary>
-/// Writes a <see cref="HealthReport"/> as JSON: overall status, version, environment, total duration and, per check,
-/// status, duration in ms, description, error type and data. Exception messages are not written (they can carry
-/// host names and connection details); the error's type name is.
+/// Writes a <see cref="HealthReport"/> as JSON: the overall status and, per check, its name and status; for callers
+/// allowed by <see cref="ReadinessOptions.DetailPolicy"/> (or <see cref="ReadinessOptions.ShowDetail"/>) also version,
+/// environment, total duration and, per check, duration in ms, description, error type and data. Exception messages
+/// are never written (they can carry host names and connection details); the error's type name is.
 /// </summary>
 public static class HealthResponseWriter
 {
@@ -34,15 +36,49 @@ public static class HealthResponseWriter
         context.RequestServices.GetService<HealthStatusStore>()?.Update(report);
         context.Response.ContentType = "application/json; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
+        var detail = await ShowsDetailAsync(context).ConfigureAwait(false);
         await using var writer = new Utf8JsonWriter(context.Response.BodyWriter);
-        Write(writer, report, context.RequestServices);
+        Write(writer, report, context.RequestServices, detail);
         await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
     }
 
-    internal static void Write(Utf8JsonWriter writer, HealthReport report, IServiceProvider services)
+    /// <summary>Fails closed: no options, no policy and no hook mean no detail.</summary>
+    private static async ValueTask<bool> ShowsDetailAsync(HttpContext context)
+    {
+        var readiness = context.RequestServices.GetService<IOptions<HardeningObservabilityOptions>>()?.Value.Readiness;
+        if (readiness?.ShowDetail is { } hook)
+        {
+            return await hook(context).ConfigureAwait(false);
+        }
+
+        if (readiness?.DetailPolicy is not { } policy || context.RequestServices.GetService<IAuthorizationService>() is not { } authorization)
+        {
+            return false;
+        }
+
+        return (await authorization.AuthorizeAsync(context.User, policy).ConfigureAwait(false)).Succeeded;
+    }
+
+    internal static void Write(Utf8JsonWriter writer, HealthReport report, IServiceProvider services, bool detail = true)
     {
         writer.WriteStartObject();
         writer.WriteString("status", report.Status.ToString());
+        if (!detail)
+        {
+            writer.WriteStartArray("checks");
+            foreach (var (name, entry) in report.Entries.OrderBy(e => e.Key, StringComparer.Ordinal))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", name);
+                writer.WriteString("status", entry.Status.ToString());
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+            return;
+        }
+
         writer.WriteString("version", services.GetService<IOptions<HardeningObservabilityOptions>>()?.Value.Readiness.Version ?? EntryVersion.Value);
         writer.WriteString("environment", services.GetService<IHostEnvironment>()?.EnvironmentName ?? "unknown");
         writer.WriteNumber("durationMs", Math.Round(report.TotalDuration.TotalMilliseconds, 3));

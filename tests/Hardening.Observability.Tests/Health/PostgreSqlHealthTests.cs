@@ -15,7 +15,7 @@ public sealed class PostgreSqlHealthTests(PostgresFixture postgres) : IClassFixt
         var server = await PostgresServer.StartAsync();
         await using var dataSource = NpgsqlDataSource.Create(server.ForDatabase("postgres") + ";Timeout=2");
         await using var app = await StartAppAsync(dataSource);
-        var client = app.Client();
+        var client = app.Client(authenticated: true);
 
         var ready = await client.GetAsync("/health/ready");
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
@@ -120,7 +120,12 @@ public sealed class PostgreSqlHealthTests(PostgresFixture postgres) : IClassFixt
             b =>
             {
                 b.Services.AddSingleton(dataSource);
-                b.Services.AddHardeningObservability(o => o.Readiness.PostgreSqlTimeout = TimeSpan.FromSeconds(3)).AddHardeningPostgreSqlCheck();
+                b.Services.AddAuthorizationBuilder().AddPolicy("operators", p => p.RequireUserName("operator"));
+                b.Services.AddHardeningObservability(o =>
+                {
+                    o.Readiness.PostgreSqlTimeout = TimeSpan.FromSeconds(3);
+                    o.Readiness.DetailPolicy = "operators"; // the assertions below read the detail
+                }).AddHardeningPostgreSqlCheck();
             },
             a => a.MapHardeningHealthChecks());
 }
