@@ -20,6 +20,7 @@ public sealed class LoginThrottle
     private readonly LoginThrottleOptions _options;
     private readonly AuthMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly KeyValuePair<int, LoginThrottleLimit>[] _networks;
 
     internal LoginThrottle(ILoginThrottleStore store, LoginThrottleOptions options, AuthMetrics metrics, ILogger<LoginThrottle> logger)
     {
@@ -27,6 +28,7 @@ public sealed class LoginThrottle
         _options = options;
         _metrics = metrics;
         _logger = logger;
+        _networks = [.. options.Ipv6NetworkLimits.OrderByDescending(p => p.Key)]; // once: the options are frozen after start-up
     }
 
     /// <summary>
@@ -138,7 +140,7 @@ public sealed class LoginThrottle
         }
 
         var v6 = ThrottleKeys.IsIPv6(clientIp);
-        var extra = v6 ? _options.Ipv6NetworkLimits.Count : 0;
+        var extra = v6 ? _networks.Length : 0;
         var rules = new ThrottleRule[3 + extra];
         var scopes = new LoginThrottleScope[3 + extra];
         rules[0] = ThrottleRule.For(ThrottleKeys.AccountAndIp(prefix, account, network), _options.AccountAndIp);
@@ -150,7 +152,7 @@ public sealed class LoginThrottle
         if (v6)
         {
             var i = 3;
-            foreach (var (length, limit) in _options.Ipv6NetworkLimits.OrderByDescending(p => p.Key))
+            foreach (var (length, limit) in _networks)
             {
                 rules[i] = ThrottleRule.For(ThrottleKeys.Ip(prefix, ThrottleKeys.Network(clientIp, length)), limit);
                 scopes[i++] = LoginThrottleScope.Ipv6Network;
