@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hardening build entry point. Usage: ./build.sh <deps|test|sample|bench|pack|api|mutate> [args]
+# Hardening build entry point. Usage: ./build.sh <deps|test|sample|bench|pack|api|mutate|drill> [args]
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -9,7 +9,8 @@ usage() {
   cat >&2 <<'USAGE'
 usage: ./build.sh <command> [args]
 
-  deps            install what is missing: postgresql-15, redis-server, prometheus (promtool), chromium (apt, as root)
+  deps            install what is missing: postgresql-15, redis-server, prometheus (promtool), chromium, haproxy,
+                  pgbouncer (apt, as root)
   test            deps, build (Release, warnings as errors), run every test, print 'N passed, N failed, N skipped'
   sample          deps, start local PostgreSQL + Redis (unless HARDENING_PG / HARDENING_REDIS are set), run the sample ATS
   bench [filter]  run BenchmarkDotNet benchmarks (filter like '*Bcrypt*'; default: all); extra args pass through
@@ -17,6 +18,9 @@ usage: ./build.sh <command> [args]
   api [X...]      after an intended public API change: record it in src/Hardening.X/PublicAPI.Unshipped.txt
                   (new API added, removed API deleted or marked *REMOVED*); default: every package
   api ship [X...] move PublicAPI.Unshipped.txt into PublicAPI.Shipped.txt (at a release)
+  drill <name> [--instances N] [--redis single|cluster] [--quick] [...]
+                  reliability drills on real servers (load, burst, faults, backup; see docs/operations.md); prints
+                  figures, writes artifacts/drills/<name>.json, exits 1 if anything was lost, duplicated or crossed tenants
   mutate <Package> [Folder ...]
                   Stryker.NET mutation testing of a package's core folders (default: Auth Passwords Tokens, Fsm Machine
                   Definition Conditions, Rls Context Migrations, Sse Events Publishing), running only the tests in the
@@ -33,9 +37,11 @@ cmd_deps() {
   have redis-server /usr/bin/redis-server || missing+=(redis-server)
   have promtool /usr/bin/promtool || missing+=(prometheus)
   have chromium /usr/bin/chromium || missing+=(chromium)
+  have haproxy /usr/sbin/haproxy || missing+=(haproxy)
+  have pgbouncer /usr/sbin/pgbouncer || missing+=(pgbouncer)
   [ -x /usr/lib/postgresql/15/bin/initdb ] || { [[ " ${missing[*]} " == *" postgresql-15 "* ]] || missing+=(postgresql-15); }
   if [ ${#missing[@]} -eq 0 ]; then
-    echo "deps: postgresql-15, redis-server, prometheus and chromium are installed"
+    echo "deps: postgresql-15, redis-server, prometheus, chromium, haproxy and pgbouncer are installed"
     return 0
   fi
   if [ "$(id -u)" -ne 0 ]; then
@@ -224,6 +230,13 @@ cmd_api_ship() { # Unshipped -> Shipped: added lines join Shipped, '*REMOVED*' l
     echo "#nullable enable" > "$dir/PublicAPI.Unshipped.txt"
   done
   git --no-pager diff --stat -- 'src/*/PublicAPI.*.txt' || true
+}
+
+cmd_drill() {
+  [ $# -gt 0 ] || { echo "drill: name a drill: load, burst, faults or backup" >&2; return 2; }
+  cmd_deps
+  dotnet build tools/Hardening.Drills -c Release -nologo -clp:ErrorsOnly >/dev/null
+  dotnet tools/Hardening.Drills/bin/Release/net10.0/hardening-drill.dll "$@"
 }
 
 cmd_bench() {
@@ -416,6 +429,7 @@ case "${1:-}" in
   pack) shift; cmd_pack "$@" ;;
   api) shift; cmd_api "$@" ;;
   mutate) shift; cmd_mutate "$@" ;;
+  drill) shift; cmd_drill "$@" ;;
   -h|--help|help) usage ;;
   *) usage; exit 2 ;;
 esac
