@@ -1,6 +1,8 @@
 using Xunit;
 
 using System.Reflection;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using System.Runtime.CompilerServices;
 
 namespace Hardening.Testing;
@@ -21,6 +23,39 @@ public abstract class PackageConventionTests
         ArgumentException.ThrowIfNullOrEmpty(packageId);
         this.packageId = packageId;
         assembly = Assembly.Load(packageId);
+    }
+
+    /// <summary>
+    /// The package's <c>Add...</c> methods that take a <c>configure</c> delegate: each registers with a delegate that
+    /// counts its runs (the <see cref="Action"/> given), and names the services an app resolves afterwards.
+    /// </summary>
+    protected virtual IEnumerable<(string Method, Action<IServiceCollection, Action> Register, Type[] Resolve)> ConfiguredRegistrations => [];
+
+    /// <summary>
+    /// A <c>configure</c> delegate runs once per app: through start-up validation (what the host runs), the package's own
+    /// services and <c>IOptions</c>/<c>IOptionsMonitor</c> of its options, not once for each of them.
+    /// </summary>
+    [Fact]
+    public async Task Configure_delegates_run_once()
+    {
+        foreach (var (method, register, resolve) in ConfiguredRegistrations)
+        {
+            var runs = 0;
+            var services = new ServiceCollection().AddLogging();
+            register(services, () => runs++);
+            await using var provider = services.BuildServiceProvider();
+            provider.GetRequiredService<IStartupValidator>().Validate();
+            foreach (var type in resolve)
+            {
+                var service = provider.GetRequiredService(type);
+                if (type.IsGenericType && (type.GetGenericTypeDefinition() == typeof(IOptions<>) || type.GetGenericTypeDefinition() == typeof(IOptionsMonitor<>)))
+                {
+                    _ = type.GetProperty(type.GetGenericTypeDefinition() == typeof(IOptions<>) ? "Value" : "CurrentValue")!.GetValue(service);
+                }
+            }
+
+            Assert.True(runs == 1, $"{method}: the configure delegate ran {runs} times; expected once.");
+        }
     }
 
     /// <summary>Internals are visible to the package's own test project and to nothing else.</summary>

@@ -73,8 +73,9 @@ public class InMemoryReplayGuardBenchmarks
 
 /// <summary>
 /// Redis consume against a raw <c>StringSetAsync(key, 1, expiry, When.NotExists)</c> on the same StackExchange.Redis
-/// multiplexer and server (peer), at 1 and 50 concurrent callers. The guard's consume is one script call (the jti key
-/// and its group marker), so one round trip like the peer.
+/// multiplexer and server (peer), at 1 and 50 concurrent callers. The guard's consume is one batch of two commands
+/// (SET NX of the jti key, GET of its group marker), so one round trip like the peer. Two more peers say where the
+/// cost is: the same batch raw with ready-made keys, and the one-script consume the guard used before.
 /// </summary>
 [MemoryDiagnoser]
 public class RedisReplayGuardBenchmarks
@@ -105,7 +106,19 @@ public class RedisReplayGuardBenchmarks
     public Task RawSetNx() => BenchRedis.RunAsync(OpsPerInvoke, Callers, async i =>
         await _db.StringSetAsync("bench:raw:" + i.ToString(CultureInfo.InvariantCulture), 1, TimeSpan.FromSeconds(30), When.NotExists), _counter);
 
-    // The guard's script (a copy: the package keeps it internal), called raw with ready-made keys: what the server costs
+    [Benchmark(OperationsPerInvoke = OpsPerInvoke, Description = "SET NX + GET marker batch raw (peer: the guard's commands)")]
+    public Task RawBatch() => BenchRedis.RunAsync(OpsPerInvoke, Callers, async i =>
+    {
+        var id = i.ToString(CultureInfo.InvariantCulture);
+        var batch = _db.CreateBatch();
+        var set = batch.StringSetAsync("bench:batch:{" + id[^1] + "}" + id, 1, new Expiration(DateTime.UtcNow.AddSeconds(30)), ValueCondition.NotExists);
+        var get = batch.StringGetAsync("bench:batch:{" + id[^1] + "}:since");
+        batch.Execute();
+        await set;
+        await get;
+    }, _counter);
+
+    // The guard's former script (the consume until 2026-12-06), called raw with ready-made keys: what the server costs
     // for the marker check next to SET NX, without the guard's C# (hashing, key strings, timeout, result mapping).
     private const string ConsumeScript = """
         local since = redis.call('GET', KEYS[2])

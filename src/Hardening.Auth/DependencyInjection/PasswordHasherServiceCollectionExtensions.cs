@@ -1,3 +1,4 @@
+using Hardening.Shared;
 using Hardening.Auth;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Configuration;
@@ -69,6 +70,7 @@ public static class PasswordHasherServiceCollectionExtensions
     private static IServiceCollection AddCore(IServiceCollection services)
     {
         services.AddOptions<PasswordHasherOptions>().ValidateOnStart();
+        services.AddSingleOptionsInstance<PasswordHasherOptions>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PasswordHasherOptions>, PasswordHasherOptionsValidator>());
         services.TryAddSingleton(sp => new PasswordHasher(
             sp.GetRequiredService<IOptions<PasswordHasherOptions>>().Value,

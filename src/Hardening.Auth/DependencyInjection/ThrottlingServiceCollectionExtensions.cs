@@ -30,6 +30,7 @@ public static class ThrottlingServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         TokenServiceCollectionExtensions.AddCommon(services);
         var builder = services.AddOptions<LoginThrottleOptions>();
+        services.AddSingleOptionsInstance<LoginThrottleOptions>();
         if (configure is not null)
         {
             builder.Configure(configure);

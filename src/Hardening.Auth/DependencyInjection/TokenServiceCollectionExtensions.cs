@@ -32,6 +32,7 @@ public static class TokenServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         AddCommon(services);
         var builder = services.AddOptions<TokenReplayGuardOptions>();
+        services.AddSingleOptionsInstance<TokenReplayGuardOptions>();
         if (configure is not null)
         {
             builder.Configure(configure);

@@ -1,28 +1,23 @@
+using System.Runtime.CompilerServices;
 using StackExchange.Redis;
 
 namespace Hardening.Auth;
 
 /// <summary>
-/// The replay store on the app's <see cref="IConnectionMultiplexer"/>: one script call per consume (one round trip,
-/// <c>EVALSHA</c> after the first; StackExchange.Redis reloads the script on <c>NOSCRIPT</c>). The script touches the jti
-/// key and its group's marker, which share a hash tag, so it runs on a cluster. The marker records since when the group
-/// has been remembered: a group whose marker vanished (restart without persistence, FLUSHALL, eviction, a failover to
-/// a replica that had not received it) gets a new one, and tokens issued before it are refused by the guard.
+/// The replay store on the app's <see cref="IConnectionMultiplexer"/>: one round trip per consume, two commands sent
+/// together as one batch: <c>SET jti 1 NX PXAT retain</c>, then <c>GET</c> of the jti's group marker (the two keys share a
+/// hash tag, so they go to one node of a cluster). The marker records since when the group has been remembered: a group
+/// whose marker vanished (restart without persistence, FLUSHALL, eviction, a failover to a replica that had not received
+/// it) gets a new one, and tokens issued before it are refused by the guard.
 /// </summary>
+/// <remarks>
+/// The order is what makes the pair safe without a script: the marker is read after the SET. If the store lost its
+/// memory before the SET, the marker read after it is either missing (this consume re-creates it, dated now) or was
+/// re-created since the loss (dated after it), so a token issued before the loss is refused either way; if the loss
+/// happened between the two commands, the SET ran against the full memory and the missing marker only refuses more.
+/// </remarks>
 internal sealed class RedisTokenReplayStore : ITokenReplayStore
 {
-    // KEYS[1] = jti key, KEYS[2] = the group's marker. ARGV[1] = keep until (unix ms), ARGV[2] = now (unix ms).
-    private const string ConsumeScript = """
-        local since = redis.call('GET', KEYS[2])
-        if not since then
-          since = ARGV[2]
-          redis.call('SET', KEYS[2], since)
-        end
-        local added = 0
-        if redis.call('SET', KEYS[1], '1', 'NX', 'PXAT', ARGV[1]) then added = 1 end
-        return { added, tonumber(since) }
-        """;
-
     private readonly IConnectionMultiplexer _redis;
     private readonly IDatabase _db;
     private readonly string _prefix;
@@ -56,6 +51,7 @@ internal sealed class RedisTokenReplayStore : ITokenReplayStore
 
     public IConnectionMultiplexer Multiplexer => _redis;
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // no allocation per consume for the state machine
     public async ValueTask<ReplayStoreAnswer> TryAddAsync(ReplayKey key, DateTimeOffset retainUntil, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var markers = Volatile.Read(ref _markers);
@@ -64,14 +60,28 @@ internal sealed class RedisTokenReplayStore : ITokenReplayStore
             await EnsureMarkersAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var redisKey = key.ToRedisKey(_prefix);
-        var pending = _db.ScriptEvaluateAsync(
-            ConsumeScript,
-            [redisKey, _markerKeys[key.Group]],
-            [retainUntil.ToUnixTimeMilliseconds(), now.ToUnixTimeMilliseconds()]);
-        var reply = (RedisResult[])(await pending.WaitAsync(_timeout, _time, cancellationToken).ConfigureAwait(false))!;
-        var added = (long)reply[0] == 1;
-        var since = DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1]);
+        var redisKey = (RedisKey)key.ToRedisKey(_prefix);
+        var marker = _markerKeys[key.Group];
+        var batch = _db.CreateBatch();
+        var set = batch.StringSetAsync(redisKey, 1, new Expiration(retainUntil.UtcDateTime), ValueCondition.NotExists);
+        var get = batch.StringGetAsync(marker);
+        batch.Execute();
+        // Replies come in order on one connection: the GET's completes after the SET's.
+        var stamp = await get.WaitAsync(_timeout, _time, cancellationToken).ConfigureAwait(false);
+        var added = set.IsCompleted ? set.Result : await set.WaitAsync(_timeout, _time, cancellationToken).ConfigureAwait(false);
+        DateTimeOffset since;
+        if (stamp.IsNull || !stamp.TryParse(out long sinceMs))
+        {
+            // The group's memory was lost (or its marker is not ours): date it now; tokens issued before are refused.
+            // NX: when another guard re-created it first, ours is later than theirs, so this consume refuses more, never less.
+            since = now;
+            await _db.StringSetAsync(marker, now.ToUnixTimeMilliseconds(), when: When.NotExists)
+                .WaitAsync(_timeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            since = DateTimeOffset.FromUnixTimeMilliseconds(sinceMs);
+        }
         if (added && _replicas > 0)
         {
             // WAIT blocks this connection until the replicas confirm; on a shared multiplexer give the guard its own.

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using Hardening.Auth;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -129,6 +130,7 @@ public sealed class TokenReplayGuard
     /// }
     /// </code>
     /// </example>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<TokenConsumeResult> ConsumeAsync(string issuer, string jti, DateTimeOffset issuedAt, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
         var result = await ConsumeQuietlyAsync(issuer, jti, issuedAt, expiresAt, cancellationToken).ConfigureAwait(false);
@@ -180,6 +182,7 @@ public sealed class TokenReplayGuard
     }
 
     /// <summary>The consume without the outcome's log line and counter (store failures are still logged).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<TokenConsumeResult> ConsumeQuietlyAsync(string issuer, string jti, DateTimeOffset issuedAt, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(issuer);

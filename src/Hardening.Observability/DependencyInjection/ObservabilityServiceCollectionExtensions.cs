@@ -1,3 +1,4 @@
+using Hardening.Shared;
 using Hardening.Observability;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -35,6 +36,7 @@ public static class ObservabilityServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         var optionsBuilder = services.AddOptions<HardeningObservabilityOptions>();
+        services.AddSingleOptionsInstance<HardeningObservabilityOptions>();
         if (configure is not null)
         {
             optionsBuilder.Configure(configure);

@@ -31,6 +31,7 @@ public static class RlsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         var builder = services.AddOptions<RlsOptions>();
+        services.AddSingleOptionsInstance<RlsOptions>();
         if (configure is not null)
         {
             builder.Configure(configure);

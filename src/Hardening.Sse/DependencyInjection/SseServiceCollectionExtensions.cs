@@ -33,6 +33,7 @@ public static class SseServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         var builder = services.AddOptions<SseOptions>();
+        services.AddSingleOptionsInstance<SseOptions>();
         if (configure is not null)
         {
             builder.Configure(configure);
