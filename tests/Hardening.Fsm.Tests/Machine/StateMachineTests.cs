@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Hardening.Fsm.Tests.Pipeline;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -160,7 +161,8 @@ public sealed class StateMachineTests
     [Fact]
     public void Transitions_are_counted_with_machine_outcome_and_reason_tags()
     {
-        using var meters = new TestMeterFactory();
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         using var transitions = new MetricCollector<long>(meters, FsmMeters.MeterName, FsmMeters.Transitions);
         var m = Builder().UseMeterFactory(meters).Build();
         var c = new Candidate(1);
@@ -212,26 +214,5 @@ public sealed class StateMachineTests
     private sealed class ThrowingSink : ITransitionAuditSink
     {
         public void Write(TransitionRecord record) => throw new InvalidOperationException("audit store down");
-    }
-
-    internal sealed class TestMeterFactory : System.Diagnostics.Metrics.IMeterFactory
-    {
-        private readonly List<System.Diagnostics.Metrics.Meter> _meters = [];
-
-        public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options)
-        {
-            options.Scope = this;
-            var meter = new System.Diagnostics.Metrics.Meter(options);
-            _meters.Add(meter);
-            return meter;
-        }
-
-        public void Dispose()
-        {
-            foreach (var m in _meters)
-            {
-                m.Dispose();
-            }
-        }
     }
 }
