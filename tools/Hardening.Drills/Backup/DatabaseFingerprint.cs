@@ -89,7 +89,7 @@ internal static class DatabaseFingerprint
             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND p.prokind IN ('f', 'p')
             UNION ALL
-            SELECT 'grant database ' || current_database(), (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(coalesce(d.datacl, acldefault('d', d.datdba))) a) FROM pg_database d WHERE d.datname = current_database()
+            SELECT 'grant database', (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(coalesce(d.datacl, acldefault('d', d.datdba))) a) FROM pg_database d WHERE d.datname = current_database()
             UNION ALL
             SELECT 'grant schema ' || format('%I', n.nspname), (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(coalesce(n.nspacl, acldefault('n', n.nspowner))) a) || ' owner=' || n.nspowner::regrole
             FROM pg_namespace n WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'

@@ -24,6 +24,7 @@ internal sealed class SampleWriters : IAsyncDisposable
 
     private readonly StringBuilder _log = new();
     private readonly List<Task> _writers = [];
+    private readonly List<string> _sessions = [];   // an access token per tenant
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<int, int> _errors = [];
     private Process? _host;
@@ -80,8 +81,6 @@ internal sealed class SampleWriters : IAsyncDisposable
 
     /// <summary>The host's output (for a failure report).</summary>
     public string Log { get { lock (_log) { return _log.ToString(); } } }
-
-    private readonly List<string> _sessions = [];
 
     private async Task StartHostAsync(string owner, string redis, CancellationToken cancellationToken)
     {
@@ -263,12 +262,13 @@ internal sealed class WriteJournal
     }
 
     /// <summary>
-    /// The states a candidate may have in a copy that holds exactly the commits up to <paramref name="cut"/> (null =
-    /// absent): the state of the last write acknowledged before the cut, or that of a write in flight across it. A
-    /// write sent after the cut cannot be in the copy.
+    /// The states a candidate may have in a copy that holds exactly the commits up to a cut between <paramref name="from"/>
+    /// and <paramref name="to"/> (null = absent): the state of the last write acknowledged before <paramref name="from"/>,
+    /// or that of a write in flight across the cut. A write sent after <paramref name="to"/> cannot be in the copy.
     /// </summary>
-    public IReadOnlyDictionary<Guid, HashSet<string?>> AllowedAt(DateTime cut)
+    public IReadOnlyDictionary<Guid, HashSet<string?>> AllowedAt(DateTime from, DateTime to)
     {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(from, to);
         var allowed = new Dictionary<Guid, HashSet<string?>>();
         lock (_writes)
         {
@@ -278,8 +278,8 @@ internal sealed class WriteJournal
                 var states = new HashSet<string?>();
                 foreach (var w in writes)
                 {
-                    if (w.Acknowledged < cut) definite = w.State;
-                    else if (w.Sent <= cut) states.Add(w.State);   // in flight across the cut (or never answered): either way
+                    if (w.Acknowledged < from) definite = w.State;
+                    else if (w.Sent <= to) states.Add(w.State);   // in flight across the cut (or never answered): either way
                 }
 
                 states.Add(definite);
