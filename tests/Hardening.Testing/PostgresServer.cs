@@ -42,6 +42,12 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>The cluster directory (null for an external server).</summary>
     public string? Directory { get; }
 
+    /// <summary>The data directory (null for an external server).</summary>
+    public string? DataDirectory => Directory is null ? null : Path.Combine(Directory, "data");
+
+    /// <summary>The server log (null for an external server).</summary>
+    public string? LogFile => Directory is null ? null : Path.Combine(Directory, "server.log");
+
     /// <summary>Superuser connection string to the <c>postgres</c> database.</summary>
     public string SuperuserConnectionString { get; }
 
@@ -49,9 +55,34 @@ public sealed class PostgresServer : IAsyncDisposable
     public string AppConnectionString => ForDatabase("postgres", AppRole);
 
     /// <summary>Starts a new dedicated cluster; cleanup is tied to <paramref name="ownerPid"/> (default: this process).</summary>
-    public static async Task<PostgresServer> StartAsync(int? ownerPid = null)
+    public static Task<PostgresServer> StartAsync(int? ownerPid = null) => StartAsync(settings: null, ownerPid);
+
+    /// <summary>
+    /// Starts a new dedicated cluster with extra server settings (<c>-c name=value</c> after the defaults, so they
+    /// win: e.g. <c>fsync=on</c>, <c>archive_mode=on</c>). Commands such as <c>archive_command</c> run in the data
+    /// directory; <see cref="Directory"/> is its parent, removed with the cluster.
+    /// </summary>
+    public static async Task<PostgresServer> StartAsync(IReadOnlyDictionary<string, string>? settings, int? ownerPid = null)
     {
         var initdb = ServerBinaries.Postgres("initdb");
+        var server = await StartFromAsync(
+            async data => (await RunAsServerUserAsync(initdb, ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]))
+                .EnsureSuccess("initdb"),
+            settings,
+            ownerPid);
+        await server.EnsureAppRoleAsync();
+        return server;
+    }
+
+    /// <summary>
+    /// Starts a cluster whose data directory <paramref name="createDataDirectory"/> fills (given its path, inside a new
+    /// directory owned by the server user; e.g. <c>pg_basebackup</c> plus recovery settings), with the harness's
+    /// defaults and <paramref name="settings"/>. The application role is not created (a recovering copy is read-only).
+    /// Cleanup is tied to <paramref name="ownerPid"/> (default: this process), as for <see cref="StartAsync(int?)"/>.
+    /// </summary>
+    public static async Task<PostgresServer> StartFromAsync(Func<string, Task> createDataDirectory, IReadOnlyDictionary<string, string>? settings = null, int? ownerPid = null)
+    {
+        ArgumentNullException.ThrowIfNull(createDataDirectory);
         var pgctl = ServerBinaries.Postgres("pg_ctl");
         var root = Path.Combine(Path.GetTempPath(), $"hardening-pg-{Environment.ProcessId}-{Guid.NewGuid():N}");
         var data = Path.Combine(root, "data");
@@ -66,12 +97,14 @@ public sealed class PostgresServer : IAsyncDisposable
         var cleanup = $"{AsServerUser(pgctl)} -D {Watchdog.Quote(data)} -m immediate -w stop; rm -rf {Watchdog.Quote(root)}";
         Watchdog.Arm(ownerPid ?? Environment.ProcessId, cleanup);
 
-        (await RunAsServerUserAsync(initdb, ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]))
-            .EnsureSuccess("initdb");
+        await createDataDirectory(data);
         var opts = string.Join(' ',
-            $"-c port={port}", "-c listen_addresses=127.0.0.1", $"-c unix_socket_directories={root}",
-            "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=300",
-            "-c shared_buffers=64MB");
+            new[]
+            {
+                $"-c port={port}", "-c listen_addresses=127.0.0.1", $"-c unix_socket_directories={root}",
+                "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=300",
+                "-c shared_buffers=64MB",
+            }.Concat((settings ?? new Dictionary<string, string>()).Select(s => "-c " + Watchdog.Quote($"{s.Key}={s.Value}"))));
         var start = await RunAsServerUserAsync(pgctl, ["-D", data, "-l", Path.Combine(root, "server.log"), "-w", "-t", "60", "-o", opts, "start"]);
         if (start.ExitCode != 0)
         {
@@ -79,9 +112,7 @@ public sealed class PostgresServer : IAsyncDisposable
             throw new InvalidOperationException($"pg_ctl start failed ({start.ExitCode}): {start.StdOut}{start.StdErr}\n{log}");
         }
 
-        var server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false;Timeout=15", root);
-        await server.EnsureAppRoleAsync();
-        return server;
+        return new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false;Timeout=15", root);
     }
 
     /// <summary>A connection string for <paramref name="database"/> as <paramref name="user"/> (default: superuser).</summary>
@@ -169,10 +200,11 @@ public sealed class PostgresServer : IAsyncDisposable
     private static string AsServerUser(string binary) =>
         ServerBinaries.IsRoot ? $"runuser -u postgres -- {Watchdog.Quote(binary)}" : Watchdog.Quote(binary);
 
-    private static Task<ProcessRunner.Result> RunAsServerUserAsync(string binary, IEnumerable<string> args) =>
+    /// <summary>Runs a PostgreSQL program as the server's system user (<c>postgres</c> when the tests run as root), so the files it writes belong to the server.</summary>
+    public static Task<ProcessRunner.Result> RunAsServerUserAsync(string binary, IEnumerable<string> args, TimeSpan? timeout = null) =>
         ServerBinaries.IsRoot
-            ? ProcessRunner.RunAsync("runuser", new[] { "-u", "postgres", "--", binary }.Concat(args), TimeSpan.FromMinutes(2), workingDirectory: "/tmp")
-            : ProcessRunner.RunAsync(binary, args, TimeSpan.FromMinutes(2), workingDirectory: "/tmp");
+            ? ProcessRunner.RunAsync("runuser", new[] { "-u", "postgres", "--", binary }.Concat(args), timeout ?? TimeSpan.FromMinutes(2), workingDirectory: "/tmp")
+            : ProcessRunner.RunAsync(binary, args, timeout ?? TimeSpan.FromMinutes(2), workingDirectory: "/tmp");
 
     private Task EnsureAppRoleAsync() => ExecuteAsync($"""
         DO $$ BEGIN
