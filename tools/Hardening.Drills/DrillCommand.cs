@@ -74,6 +74,8 @@ internal static class DrillCommand
     /// <summary>Every drill, by name. Each drill adds its line here.</summary>
     internal static IReadOnlyList<IDrill> All { get; } =
     [
+        new Load.LoadDrill(),
+        new Burst.BurstDrill(),
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -82,6 +84,32 @@ internal sealed class AtsApi : IDisposable
         }
 
         return request;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="request"/> (and disposes it), records its latency and outcome under
+    /// <paramref name="endpoint"/>; returns the status and JSON body, or a null status when the request failed without
+    /// a response (connection refused or reset, timeout).
+    /// </summary>
+    public async Task<(int? Status, JsonElement Body)> SendAsync(string endpoint, HttpRequestMessage request, RequestStats stats, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using (request)
+            using (var response = await Http.SendAsync(request, ct))
+            {
+                var text = await response.Content.ReadAsStringAsync(ct);
+                stats.Record(endpoint, ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                var body = text.Length > 0 && text[0] is '{' or '[' ? JsonDocument.Parse(text).RootElement.Clone() : default;
+                return ((int)response.StatusCode, body);
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException && !ct.IsCancellationRequested)
+        {
+            stats.Record(endpoint, e.GetType().Name, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return (null, default);
+        }
     }
 
     public void Dispose() => Http.Dispose();
