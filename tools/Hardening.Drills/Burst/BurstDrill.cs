@@ -141,6 +141,7 @@ internal sealed class BurstDrill : IDrill
             ["writes_per_second"] = Math.Round(acknowledged / elapsed, 1),
             ["endpoints"] = stats.Summary(elapsed),
             ["errors"] = stats.Errors(),
+            ["error_samples"] = stats.Samples(),
             ["queue_drain_seconds"] = Math.Round(drainSeconds, 1),
             ["queue_depth_after"] = depths,
         };

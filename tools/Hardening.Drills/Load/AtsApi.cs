@@ -100,7 +100,9 @@ internal sealed class AtsApi : IDisposable
             using (var response = await Http.SendAsync(request, ct))
             {
                 var text = await response.Content.ReadAsStringAsync(ct);
-                stats.Record(endpoint, ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                var status = ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
+                stats.Record(endpoint, status, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                stats.Sample(endpoint, status, text);
                 var body = text.Length > 0 && text[0] is '{' or '[' ? JsonDocument.Parse(text).RootElement.Clone() : default;
                 return ((int)response.StatusCode, body);
             }
@@ -108,6 +110,7 @@ internal sealed class AtsApi : IDisposable
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException && !ct.IsCancellationRequested)
         {
             stats.Record(endpoint, e.GetType().Name, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            stats.Sample(endpoint, e.GetType().Name, e.Message);
             return (null, default);
         }
     }

@@ -7,14 +7,15 @@ using Hardening.Drills.Topology;
 namespace Hardening.Drills.Load;
 
 /// <summary>The load drill's settings (<c>--users --seconds --tenants --sse --think-ms</c>; <c>--quick</c> shrinks the defaults).</summary>
-internal sealed record LoadSettings(int Users, int Seconds, int Tenants, int SseWatchers, int ThinkMilliseconds)
+internal sealed record LoadSettings(int Users, int Seconds, int Tenants, int SseWatchers, int ThinkMilliseconds, int ProbeRequests)
 {
     public static LoadSettings From(DrillArguments a) => new(
         a.Int("users", a.Quick ? 12 : 200, 1, 20_000),
         a.Int("seconds", a.Quick ? 4 : 60, 1, 3600),
         a.Int("tenants", a.Quick ? 3 : 10, 2, 1000),
         a.Int("sse", a.Quick ? 6 : 200, 0, 20_000),
-        a.Int("think-ms", a.Quick ? 10 : 100, 0, 60_000));
+        a.Int("think-ms", a.Quick ? 10 : 500, 0, 60_000),
+        a.Int("probe", a.Quick ? 5 : 30, 0, 10_000));
 }
 
 /// <summary>What a load run produced: the result, and the ledger and watchers it was judged on (for tests).</summary>
@@ -51,6 +52,13 @@ internal sealed class LoadDrill : IDrill
             BaseAddress = topology.BaseAddress,
             Timeout = Timeout.InfiniteTimeSpan,
         };
+
+        // ---- what one request of each kind costs the back ends, measured alone, in a tenant of its own ---------------
+        SortedDictionary<string, object>? probe = null;
+        if (settings.ProbeRequests > 0)
+        {
+            probe = await CapacityProbe.RunAsync(topology, api, await api.NewTenantAsync("probe", ct), settings.ProbeRequests, output, ct);
+        }
 
         // ---- set-up: tenants, users (each its own login), watchers on the users' tokens --------------------------------
         var setup = Stopwatch.StartNew();
@@ -107,6 +115,11 @@ internal sealed class LoadDrill : IDrill
         var sse = CheckWatchers(watchers, expected, candidateTenants, violations);
 
         stats.Print(output, elapsed);
+        if (stats.ServerErrors > 0)
+        {
+            await PrintInstanceLogsAsync(topology, output);
+        }
+
         var totalRequests = stats.Total;
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"load: {totalRequests} requests in {elapsed:0.0} s = {totalRequests / elapsed:0} req/s by {users.Length} users ({topology.Options.Instances} instance(s), Redis {topology.Options.Redis}); {ledger.Creates.Count} creations and {ledger.TransitionCount} transitions acknowledged; {ledger.SeenCount} (tenant, candidate) pairs shown"));
@@ -127,13 +140,29 @@ internal sealed class LoadDrill : IDrill
             ["endpoints"] = stats.Summary(elapsed),
             ["errors"] = stats.Errors(),
             ["outcomes"] = stats.Outcomes(),
+            ["error_samples"] = stats.Samples(),
             ["acknowledged_creates"] = ledger.Creates.Count,
             ["acknowledged_transitions"] = ledger.TransitionCount,
             ["rows_shown"] = ledger.SeenCount,
             ["sse"] = sse,
+            ["cost_per_request"] = probe,
             ["started_at"] = loadStarted,
         };
         return new LoadOutcome(new DrillResult("load", figures, violations), ledger, watchers);
+    }
+
+    /// <summary>The last lines each instance and HAProxy wrote (after 5xx answers: who failed and why).</summary>
+    internal static async Task PrintInstanceLogsAsync(DrillTopology topology, TextWriter output)
+    {
+        foreach (var process in topology.Instances.Select(i => i.Process).Append(topology.HaProxy.Process))
+        {
+            var lines = process.Log.Split('\n');
+            await output.WriteLineAsync($"--- last lines of {process.Name} ({lines.Length} kept) ---");
+            foreach (var line in lines.TakeLast(15))
+            {
+                await output.WriteLineAsync("  " + line);
+            }
+        }
     }
 
     /// <summary>Checks the watchers' events: none of another tenant, none missing, none twice; delivery latency.</summary>

@@ -25,6 +25,20 @@ internal sealed class RequestStats
         _outcomes.AddOrUpdate($"{endpoint} {outcome}", 1, (_, n) => n + 1);
     }
 
+    private readonly ConcurrentDictionary<string, string> _samples = new(StringComparer.Ordinal);
+
+    /// <summary>Keeps the first response body of each non-2xx outcome (trimmed), so a report says who refused and why.</summary>
+    public void Sample(string endpoint, string outcome, string body)
+    {
+        if (!outcome.StartsWith('2'))
+        {
+            _samples.TryAdd($"{endpoint} {outcome}", body.Length > 300 ? body[..300] : body);
+        }
+    }
+
+    /// <summary>The first body of each non-2xx outcome.</summary>
+    public SortedDictionary<string, string> Samples() => new(_samples, StringComparer.Ordinal);
+
     /// <summary>Requests recorded.</summary>
     public long Total => _outcomes.Values.Sum();
 
@@ -80,6 +94,10 @@ internal sealed class RequestStats
 
         var errors = Errors();
         output.WriteLine(errors.Count == 0 ? "errors: none" : "errors: " + string.Join(", ", errors.Select(e => $"{e.Key}: {e.Value}")));
+        foreach (var (key, body) in Samples().Where(s => errors.ContainsKey(s.Key)))
+        {
+            output.WriteLine($"  first {key}: {body.ReplaceLineEndings(" ")}");
+        }
     }
 
     /// <summary>The <paramref name="q"/> quantile of sorted values (nearest rank), rounded to 0.1.</summary>

@@ -7,7 +7,7 @@ namespace Hardening.Drills.Topology;
 
 /// <summary>
 /// HAProxy (apt <c>haproxy</c>) in front of the sample instances: round robin, a health check on
-/// <c>/health/ready</c> every second (down after 2 failures, up after 2 successes), connection failures retried and
+/// <c>/health/ready</c> every 2 s (5 s timeout; down after 3 failures, up after 2 successes), connection failures retried and
 /// redispatched to another instance, long client/server timeouts for SSE streams (the sample sends a heartbeat every
 /// 15 s). An admin socket answers <c>show stat</c> and friends.
 /// </summary>
@@ -63,7 +63,8 @@ internal sealed class HaProxy : IAsyncDisposable
                 timeout http-request 10s
                 timeout http-keep-alive 30s
                 timeout queue 10s
-                timeout check 2s
+                # A busy instance answers its check slowly; only a dead or refusing one should be taken out.
+                timeout check 5s
                 # A connection refused (instance down, not yet marked down) is retried on another instance; a request
                 # that reached an instance is never replayed (POSTs are not idempotent without their key).
                 retries 3
@@ -80,7 +81,7 @@ internal sealed class HaProxy : IAsyncDisposable
                 option httpchk
                 http-check send meth GET uri /health/ready
                 http-check expect status 200
-                default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 2
+                default-server inter 2s fastinter 1s downinter 1s fall 3 rise 2
             {servers}
             """;
     }
