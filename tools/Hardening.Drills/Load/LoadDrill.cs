@@ -64,6 +64,7 @@ internal sealed class LoadDrill : IDrill
         var setup = Stopwatch.StartNew();
         var tenants = await ParallelAsync(settings.Tenants, 8, i => RegisterAsync(api, i, ct));
         var users = await ParallelAsync(settings.Users, 16, i => api.LoginAsync(tenants[i % tenants.Length].Tenant, tenants[i % tenants.Length].Email, tenants[i % tenants.Length].Password, ct));
+        var rssBefore = topology.Instances.Sum(i => ResidentMegabytes(i.Process.ProcessId));
         using var stopWatchers = new CancellationTokenSource();
         var watchers = Enumerable.Range(0, settings.SseWatchers).Select(i => new SseWatcher(sseHttp, users[i % users.Length])).ToList();
         var watcherTasks = new List<Task>();
@@ -80,6 +81,8 @@ internal sealed class LoadDrill : IDrill
         }
 
         var connected = watchers.Count(w => w.ConnectedAt is not null);
+        await Task.Delay(1000, ct);
+        var rssWatching = topology.Instances.Sum(i => ResidentMegabytes(i.Process.ProcessId));
         await output.WriteLineAsync($"load: {tenants.Length} tenants, {users.Length} users logged in, {connected}/{watchers.Count} SSE watchers connected ({setup.Elapsed.TotalSeconds:0.0} s)");
         await Task.Delay(1000, ct);   // every subscription in place before the first write
 
@@ -146,9 +149,26 @@ internal sealed class LoadDrill : IDrill
             ["rows_shown"] = ledger.SeenCount,
             ["sse"] = sse,
             ["cost_per_request"] = probe,
+            ["instances_rss_mb_before_watchers"] = Math.Round(rssBefore, 1),
+            ["instances_rss_mb_with_watchers"] = Math.Round(rssWatching, 1),
+            ["instances_rss_kb_per_watcher"] = connected == 0 ? null : Math.Round((rssWatching - rssBefore) * 1024 / connected, 1),
             ["started_at"] = loadStarted,
         };
         return new LoadOutcome(new DrillResult("load", figures, violations), ledger, watchers);
+    }
+
+    /// <summary>A process's resident memory in MB (from /proc), 0 when unknown.</summary>
+    internal static double ResidentMegabytes(int? pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? 0 : double.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
     }
 
     /// <summary>The last lines each instance and HAProxy wrote (after 5xx answers: who failed and why).</summary>
