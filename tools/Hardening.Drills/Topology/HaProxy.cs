@@ -9,7 +9,8 @@ namespace Hardening.Drills.Topology;
 /// HAProxy (apt <c>haproxy</c>) in front of the sample instances: round robin, a health check on
 /// <c>/health/ready</c> every 2 s (5 s timeout; down after 3 failures, up after 2 successes), connection failures retried and
 /// redispatched to another instance, long client/server timeouts for SSE streams (the sample sends a heartbeat every
-/// 15 s). An admin socket answers <c>show stat</c> and friends.
+/// 15 s); when no instance passes its check, requests still go to all of them (panic routing, see
+/// <see cref="Configuration"/>). An admin socket answers <c>show stat</c> and friends.
 /// </summary>
 internal sealed class HaProxy : IAsyncDisposable
 {
@@ -46,6 +47,15 @@ internal sealed class HaProxy : IAsyncDisposable
             servers.Append(CultureInfo.InvariantCulture, $"    server ats-{i} 127.0.0.1:{backendPorts[i]} check\n");
         }
 
+        // Panic routing (Envoy's term): when every instance fails its check (all overloaded, or a dependency they all
+        // share is down), HAProxy sends requests to them anyway instead of answering 503 itself. A slow instance still
+        // serves; one whose dependency is down answers its own fast 503; a dead one refuses and the request is
+        // redispatched. The backups have no check and are used only while no checked server is up.
+        for (var i = 0; i < backendPorts.Count; i++)
+        {
+            servers.Append(CultureInfo.InvariantCulture, $"    server panic-{i} 127.0.0.1:{backendPorts[i]} backup\n");
+        }
+
         return $"""
             global
                 # Two descriptors per proxied connection: 9000 fits the usual 20000 open-file limit (5000 SSE streams + load).
@@ -78,6 +88,7 @@ internal sealed class HaProxy : IAsyncDisposable
 
             backend ats
                 balance roundrobin
+                option allbackups
                 option httpchk
                 http-check send meth GET uri /health/ready
                 http-check expect status 200
