@@ -32,6 +32,9 @@ internal sealed class DrillArguments
     /// <summary><c>--quick</c>: the reduced version run by the test command (seconds, not minutes).</summary>
     public bool Quick => _values.ContainsKey("quick");
 
+    /// <summary>True when <c>--name</c> is given as a flag.</summary>
+    public bool Flag(string name) => _values.ContainsKey(name);
+
     /// <summary>An integer option with a default and an allowed range; a bad value is an <see cref="ArgumentException"/> naming it.</summary>
     public int Int(string name, int defaultValue, int min, int max)
     {

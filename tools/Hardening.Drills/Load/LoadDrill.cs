@@ -21,7 +21,25 @@ internal sealed record LoadSettings(int Users, int Seconds, int Tenants, int Sse
         a.Int("tenants", a.Quick ? 3 : 10, 2, 1000),
         a.Int("sse", a.Quick ? 6 : 200, 0, 20_000),
         a.Int("think-ms", a.Quick ? 10 : 500, 0, 60_000),
-        a.Int("probe", a.Quick ? 5 : 30, 0, 10_000));
+        a.Int("probe", a.Quick ? 5 : 30, 0, 10_000))
+    {
+        SseDirect = a.Flag("sse-direct"),
+    };
+
+    /// <summary>Watchers connect to the instances directly instead of through HAProxy (to tell the proxy's share of the delivery latency).</summary>
+    public bool SseDirect { get; init; }
+}
+
+/// <summary>Disposes several disposables at once.</summary>
+internal sealed class CompositeDisposable(IEnumerable<IDisposable> items) : IDisposable
+{
+    public void Dispose()
+    {
+        foreach (var item in items)
+        {
+            item.Dispose();
+        }
+    }
 }
 
 /// <summary>What a load run produced: the result, and the ledger and watchers it was judged on (for tests).</summary>
@@ -53,11 +71,14 @@ internal sealed class LoadDrill : IDrill
     public static async Task<LoadOutcome> RunAsync(DrillTopology topology, LoadSettings settings, TextWriter output, CancellationToken ct)
     {
         using var api = new AtsApi(topology.BaseAddress, maxConnections: Math.Max(100, settings.Users * 2));
-        using var sseHttp = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, ConnectTimeout = TimeSpan.FromSeconds(30) })
+        // SSE through HAProxy, or (--sse-direct, a diagnostic) straight to the instances, watcher i to instance i mod N.
+        var sseTargets = settings.SseDirect ? topology.Instances.Select(i => i.BaseAddress).ToList() : [topology.BaseAddress];
+        var sseClients = sseTargets.Select(target => new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, ConnectTimeout = TimeSpan.FromSeconds(30) })
         {
-            BaseAddress = topology.BaseAddress,
+            BaseAddress = target,
             Timeout = Timeout.InfiniteTimeSpan,
-        };
+        }).ToList();
+        using var disposeSseClients = new CompositeDisposable(sseClients);
 
         // ---- what one request of each kind costs the back ends, measured alone, in a tenant of its own ---------------
         SortedDictionary<string, object>? probe = null;
@@ -72,7 +93,7 @@ internal sealed class LoadDrill : IDrill
         var users = await ParallelAsync(settings.Users, 16, i => api.LoginAsync(tenants[i % tenants.Length].Tenant, tenants[i % tenants.Length].Email, tenants[i % tenants.Length].Password, ct));
         var rssBefore = topology.Instances.Sum(i => ResidentMegabytes(i.Process.ProcessId));
         using var stopWatchers = new CancellationTokenSource();
-        var watchers = Enumerable.Range(0, settings.SseWatchers).Select(i => new SseWatcher(sseHttp, users[i % users.Length])).ToList();
+        var watchers = Enumerable.Range(0, settings.SseWatchers).Select(i => new SseWatcher(sseClients[i % sseClients.Count], users[i % users.Length])).ToList();
         var watcherTasks = new List<Task>();
         using (var opening = new SemaphoreSlim(100))
         {
@@ -144,6 +165,7 @@ internal sealed class LoadDrill : IDrill
             ["users"] = users.Length,
             ["tenants"] = tenants.Length,
             ["think_ms"] = settings.ThinkMilliseconds,
+            ["sse_direct"] = settings.SseDirect,
             ["seconds"] = Math.Round(elapsed, 1),
             ["requests"] = totalRequests,
             ["requests_per_second"] = Math.Round(totalRequests / elapsed, 1),

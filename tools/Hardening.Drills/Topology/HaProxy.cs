@@ -65,6 +65,8 @@ internal sealed class HaProxy : IAsyncDisposable
 
             defaults
                 mode http
+                # SSE frames are small and must go out at once: no merging of small writes (MSG_MORE) in either direction.
+                option http-no-delay
                 # SSE: a stream is one long response; heartbeats every 15 s keep it under these inactivity timeouts.
                 timeout connect 2s
                 timeout client 5m
