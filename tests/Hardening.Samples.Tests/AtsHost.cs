@@ -20,6 +20,9 @@ public sealed class AtsHost : IAsyncLifetime
     private Process? _process;
     private PgBouncerServer? _pgBouncer;
 
+    /// <summary>Settings that override <see cref="Environment"/> for this host (e.g. <c>Ats__WorkerPollInterval</c>).</summary>
+    public IReadOnlyDictionary<string, string?> ExtraEnvironment { get; init; } = new Dictionary<string, string?>();
+
     /// <summary>When set, the host's application connection goes through PgBouncer in transaction pooling mode (pool of this size).</summary>
     public int? PgBouncerPoolSize { get; init; }
 
@@ -39,6 +42,11 @@ public sealed class AtsHost : IAsyncLifetime
         var redis = await RedisServer.Shared;
         Database = await Postgres.CreateDatabaseAsync("ats");
         var env = Environment(OwnerConnectionString, redis.ConnectionString);
+        foreach (var (k, v) in ExtraEnvironment)
+        {
+            env[k] = v;
+        }
+
         (await ProcessRunner.RunAsync("dotnet", [Dll, "migrate", "--contentRoot", Bin], TimeSpan.FromMinutes(2), environment: env)).EnsureSuccess("sample migrate");
         if (PgBouncerPoolSize is { } pool)
         {
