@@ -18,6 +18,13 @@ public sealed class AtsHost : IAsyncLifetime
 
     private readonly StringBuilder _log = new();
     private Process? _process;
+    private PgBouncerServer? _pgBouncer;
+
+    /// <summary>Settings that override <see cref="Environment"/> for this host (e.g. <c>Ats__WorkerPollInterval</c>).</summary>
+    public IReadOnlyDictionary<string, string?> ExtraEnvironment { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>When set, the host's application connection goes through PgBouncer in transaction pooling mode (pool of this size).</summary>
+    public int? PgBouncerPoolSize { get; init; }
 
     public PostgresServer Postgres { get; private set; } = null!;
 
@@ -35,7 +42,17 @@ public sealed class AtsHost : IAsyncLifetime
         var redis = await RedisServer.Shared;
         Database = await Postgres.CreateDatabaseAsync("ats");
         var env = Environment(OwnerConnectionString, redis.ConnectionString);
+        foreach (var (k, v) in ExtraEnvironment)
+        {
+            env[k] = v;
+        }
+
         (await ProcessRunner.RunAsync("dotnet", [Dll, "migrate", "--contentRoot", Bin], TimeSpan.FromMinutes(2), environment: env)).EnsureSuccess("sample migrate");
+        if (PgBouncerPoolSize is { } pool)
+        {
+            _pgBouncer = await PgBouncerServer.StartAsync(Postgres, ["ats_app"], pool);
+            env["ConnectionStrings__Postgres"] = _pgBouncer.ConnectionString(Database, "ats_app");
+        }
 
         var port = FreePort.Next();
         BaseAddress = new Uri($"http://127.0.0.1:{port}");
@@ -145,6 +162,10 @@ public sealed class AtsHost : IAsyncLifetime
         }
 
         _process?.Dispose();
+        if (_pgBouncer is not null)
+        {
+            await _pgBouncer.DisposeAsync();
+        }
     }
 
     private void Append(string? line)

@@ -50,13 +50,22 @@ internal sealed partial class ResumeWorker(NpgsqlDataSource data, TenantDataSour
             try
             {
                 long queued = 0;
+                var claimed = 0;
                 foreach (var tenant in await OutboxRelay.TenantsWithWorkAsync(data, stoppingToken))
                 {
-                    queued += await WorkAsync(tenant, stoppingToken);
+                    var (left, took) = await WorkAsync(tenant, stoppingToken);
+                    queued += left;
+                    claimed += took;
                 }
 
                 Interlocked.Exchange(ref _depth, queued);
-                await signal.WaitAsync(options.Value.WorkerPollInterval, stoppingToken);
+
+                // After a pass that claimed jobs, look again at once: a backlog drains at the worker's speed, not one
+                // batch per tenant per poll interval. A pass that claimed nothing (no due job) waits.
+                if (claimed == 0)
+                {
+                    await signal.WaitAsync(options.Value.WorkerPollInterval, stoppingToken);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -69,8 +78,8 @@ internal sealed partial class ResumeWorker(NpgsqlDataSource data, TenantDataSour
         }
     }
 
-    /// <summary>Works the tenant's due jobs; returns how many are still queued.</summary>
-    private async Task<long> WorkAsync(Guid tenant, CancellationToken ct)
+    /// <summary>Works a batch of the tenant's due jobs; returns how many are still queued and how many it claimed.</summary>
+    private async Task<(long Left, int Claimed)> WorkAsync(Guid tenant, CancellationToken ct)
     {
         await using var session = await db.OpenSessionAsync(new TenantContext(tenant.ToString(), "system:resume-worker"), ct);
         await session.BeginTransactionAsync(ct);
@@ -144,7 +153,7 @@ internal sealed partial class ResumeWorker(NpgsqlDataSource data, TenantDataSour
         var remaining = session.CreateCommand("SELECT count(*) FROM resume_jobs WHERE state = 'queued'");
         var left = (long)(await session.ExecuteScalarAsync(remaining, ct))!;
         await session.CommitAsync(ct);
-        return left;
+        return (left, jobs.Count);
     }
 
     /// <summary>A stand-in parser: DOCX text from <c>word/document.xml</c>; PDF text operators, or "OCR" when it has no text.</summary>
