@@ -71,7 +71,16 @@ if (string.IsNullOrWhiteSpace(postgres) || string.IsNullOrWhiteSpace(redis))
     throw new InvalidOperationException("ConnectionStrings:Postgres (the application role, e.g. Username=ats_app) and ConnectionStrings:Redis (host:port) are required.");
 }
 
-var pgSettings = new NpgsqlConnectionStringBuilder(postgres) { MaxAutoPrepare = 20, AutoPrepareMinUsages = 2, ApplicationName = "hardening-sample-ats" };
+var pgSettings = new NpgsqlConnectionStringBuilder(postgres) { ApplicationName = "hardening-sample-ats" };
+// Auto-prepare on unless the connection string decides: behind PgBouncer in transaction pooling (before 1.21) a
+// statement prepared on one server connection is not there on the next, so such a deployment sets Max Auto Prepare=0.
+if (!new System.Data.Common.DbConnectionStringBuilder { ConnectionString = postgres }.Keys.Cast<string>()
+        .Any(k => k.Replace(" ", "", StringComparison.Ordinal).Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
+{
+    pgSettings.MaxAutoPrepare = 20;
+    pgSettings.AutoPrepareMinUsages = 2;
+}
+
 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(pgSettings.ConnectionString));
 var redisSettings = ConfigurationOptions.Parse(redis);
 redisSettings.ClientName = "hardening-sample-ats";

@@ -20,11 +20,13 @@ public sealed class PostgresServer : IAsyncDisposable
     private static readonly Lazy<Task<PostgresServer>> SharedServer = new(() => StartSharedAsync());
     private int _databaseCounter;
     private bool _disposed;
+    private readonly string? _startOptions;
 
-    private PostgresServer(string connectionString, string? directory)
+    private PostgresServer(string connectionString, string? directory, string? startOptions = null)
     {
         SuperuserConnectionString = connectionString;
         Directory = directory;
+        _startOptions = startOptions;
         var b = new NpgsqlConnectionStringBuilder(connectionString);
         Host = b.Host ?? "127.0.0.1";
         Port = b.Port;
@@ -79,7 +81,7 @@ public sealed class PostgresServer : IAsyncDisposable
             throw new InvalidOperationException($"pg_ctl start failed ({start.ExitCode}): {start.StdOut}{start.StdErr}\n{log}");
         }
 
-        var server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false;Timeout=15", root);
+        var server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false;Timeout=15", root, opts);
         await server.EnsureAppRoleAsync();
         return server;
     }
@@ -126,6 +128,30 @@ public sealed class PostgresServer : IAsyncDisposable
         var value = await cmd.ExecuteScalarAsync();
         return value is null or DBNull ? default : (T)Convert.ChangeType(value, typeof(T), CultureInfo.InvariantCulture);
     }
+
+    /// <summary>
+    /// Stops the server (<c>pg_ctl stop -m fast</c>, or <c>immediate</c>: like a crash) and keeps its data;
+    /// <see cref="StartAgainAsync"/> brings it back on the same port. Only for a cluster this harness started.
+    /// </summary>
+    public async Task StopAsync(bool immediate = false)
+    {
+        var data = Path.Combine(OwnedDirectory(), "data");
+        (await RunAsServerUserAsync(ServerBinaries.Postgres("pg_ctl"), ["-D", data, "-m", immediate ? "immediate" : "fast", "-w", "-t", "60", "stop"]))
+            .EnsureSuccess("pg_ctl stop");
+    }
+
+    /// <summary>Starts a stopped cluster again with the same data, port and settings (after <see cref="StopAsync"/>).</summary>
+    public async Task StartAgainAsync()
+    {
+        var root = OwnedDirectory();
+        var start = await RunAsServerUserAsync(ServerBinaries.Postgres("pg_ctl"), ["-D", Path.Combine(root, "data"), "-l", Path.Combine(root, "server.log"), "-w", "-t", "120", "-o", _startOptions!, "start"]);
+        start.EnsureSuccess("pg_ctl start");
+    }
+
+    private string OwnedDirectory() =>
+        Directory is not null && _startOptions is not null && !_disposed
+            ? Directory
+            : throw new InvalidOperationException("Only a cluster started by PostgresServer.StartAsync (not HARDENING_TEST_PG, not disposed) can be stopped and started again.");
 
     /// <summary>Stops the cluster and deletes its directory.</summary>
     public async ValueTask DisposeAsync()

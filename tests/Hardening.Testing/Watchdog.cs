@@ -8,7 +8,7 @@ namespace Hardening.Testing;
 /// Cleans up after servers even when the test process is killed: a detached shell waits for the owner process
 /// to exit and then runs the cleanup commands. Normal disposal runs the same cleanup sooner.
 /// </summary>
-internal static class Watchdog
+public static class Watchdog
 {
     /// <summary>Starts a detached watcher that runs <paramref name="cleanupScript"/> once <paramref name="ownerPid"/> is gone.</summary>
     public static void Arm(int ownerPid, string cleanupScript)
