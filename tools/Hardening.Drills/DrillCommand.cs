@@ -74,6 +74,7 @@ internal static class DrillCommand
     /// <summary>Every drill, by name. Each drill adds its line here.</summary>
     internal static IReadOnlyList<IDrill> All { get; } =
     [
+        new Faults.FaultsDrill(),
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
