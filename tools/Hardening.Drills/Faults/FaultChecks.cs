@@ -81,7 +81,7 @@ internal static class FaultChecks
     /// </summary>
     public static List<string> Recovery(IEnumerable<Outcome> outcomes, FaultWindow window, IReadOnlyCollection<string> kinds, IDictionary<string, object?> figures)
     {
-        var after = outcomes.Where(o => kinds.Contains(o.Kind) && o.StartMs >= window.UpMs).OrderBy(o => o.EndMs).ToList();
+        var after = outcomes.Where(o => kinds.Contains(o.Kind) && o.StartMs >= window.UpMs && o.StartMs < window.EndMs).OrderBy(o => o.EndMs).ToList();
         var firstSuccess = after.FirstOrDefault(o => o.Succeeded);
         var failures = after.Where(o => !o.Succeeded && (o.Status is <= 0 or >= 500 or 429)).ToList();
         figures["restartToReadyMs"] = Math.Round(window.ReadyMs - window.UpMs);

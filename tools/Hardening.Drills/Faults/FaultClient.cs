@@ -85,7 +85,8 @@ internal sealed class FaultClient : IDisposable
             status = 0;
         }
 
-        _recorder.Add(new Outcome(kind, start, _recorder.NowMs, status, key));
+        // HAProxy's own refusal (no instance up) is HTML; the sample always answers with a JSON problem.
+        _recorder.Add(new Outcome(kind, start, _recorder.NowMs, status, key, status >= 500 && body.StartsWith("<html>", StringComparison.OrdinalIgnoreCase)));
         return (status, body);
     }
 

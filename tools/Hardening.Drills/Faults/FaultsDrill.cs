@@ -42,6 +42,12 @@ internal sealed class FaultsDrill : IDrill
             },
         };
         await using var topology = await DrillTopology.StartAsync(options, output, cancellationToken);
+
+        // The harness runs PostgreSQL with synchronous_commit=off (fast tests): a crash then loses commits it already
+        // acknowledged, which this drill reported as lost writes. Production runs with it on; so does this database
+        // (a per-database setting overrides the server's), and PgBouncer's server connections are renewed to take it.
+        await topology.Postgres.ExecuteAsync($"ALTER DATABASE \"{topology.Database}\" SET synchronous_commit = on");
+        await topology.PgBouncer.AdminAsync("RECONNECT", cancellationToken);
         var recorder = new FaultRecorder();
         using var client = new FaultClient(topology.BaseAddress, recorder, TimeSpan.FromMilliseconds(s.HangLimitMs));
         var acks = new Acknowledged();
@@ -81,25 +87,25 @@ internal sealed class FaultsDrill : IDrill
                     checks.Add(await RedisClusterAsync(topology, race, client, authUser, s, faults, output, cancellationToken));
                 }
 
-                await Task.Delay(TimeSpan.FromSeconds(s.SteadySeconds), cancellationToken);
+                await SettleAsync(topology, s, cancellationToken);
             }
 
             if (s.Runs("postgres"))
             {
                 checks.Add(await DatabaseAsync("postgres", () => topology.Postgres.StopAsync(immediate: true), () => topology.Postgres.StartAgainAsync(), recorder, s, faults, output));
-                await Task.Delay(TimeSpan.FromSeconds(s.SteadySeconds), cancellationToken);
+                await SettleAsync(topology, s, cancellationToken);
             }
 
             if (s.Runs("pgbouncer"))
             {
                 checks.Add(await DatabaseAsync("pgbouncer", () => topology.PgBouncer.KillAsync(), () => topology.PgBouncer.StartAgainAsync(cancellationToken), recorder, s, faults, output));
-                await Task.Delay(TimeSpan.FromSeconds(s.SteadySeconds), cancellationToken);
+                await SettleAsync(topology, s, cancellationToken);
             }
 
             if (s.Runs("instance") && topology.Instances.Count >= 2)
             {
                 checks.Add(await InstanceAsync(topology, recorder, s, faults, output, cancellationToken));
-                await Task.Delay(TimeSpan.FromSeconds(s.SteadySeconds), cancellationToken);
+                await SettleAsync(topology, s, cancellationToken);
             }
             else if (s.Runs("instance"))
             {
@@ -112,6 +118,7 @@ internal sealed class FaultsDrill : IDrill
         }
 
         // Stop the load, let the outbox and the résumé queue drain and the watchers catch up, then check.
+        recorder.BeginFault();
         await stopLoad.CancelAsync();
         await load;
         var drained = await FaultDatabaseChecks.WaitDrainedAsync(topology.OwnerConnectionString, TimeSpan.FromSeconds(s.Quick ? 30 : 90), cancellationToken);
@@ -149,6 +156,7 @@ internal sealed class FaultsDrill : IDrill
         figures["sse"] = sse;
         figures["database"] = database;
         figures["requests"] = outcomes.Count(o => o.Kind != "sse");
+        figures["refusedByHaProxy"] = outcomes.Count(o => o.FromProxy);
         figures["requestsByKind"] = new SortedDictionary<string, int>(outcomes.GroupBy(o => o.Kind).ToDictionary(g => g.Key, g => g.Count()), StringComparer.Ordinal);
         figures["violations"] = violations.Count;
         foreach (var (name, value) in faults)
@@ -158,8 +166,23 @@ internal sealed class FaultsDrill : IDrill
 
         await output.WriteLineAsync($"faults: refresh tokens: {JsonSerializer.Serialize(refresh)}");
         await output.WriteLineAsync($"faults: sse: {JsonSerializer.Serialize(sse)}");
+        var proxyRefusals = outcomes.Count(o => o.FromProxy);
+        if (proxyRefusals > 0)
+        {
+            // HAProxy checks /health/ready, which fails while PostgreSQL or Redis is down: it then marks every instance
+            // down and answers 503 itself, SSE connects included (a browser's EventSource does not retry after a 503).
+            await output.WriteLineAsync($"faults: note: HAProxy answered {proxyRefusals} request(s) itself (503, no instance up), {outcomes.Count(o => o.FromProxy && o.Kind == "sse")} of them SSE connects");
+        }
+
         await output.WriteLineAsync($"faults: database: {JsonSerializer.Serialize(database)}");
         return new DrillResult(Name, figures, violations);
+    }
+
+    /// <summary>Between faults: every instance back in HAProxy (its readiness check passes again), then the steady period.</summary>
+    private static async Task SettleAsync(DrillTopology topology, Settings s, CancellationToken ct)
+    {
+        await topology.HaProxy.WaitForUpAsync(topology.Instances.Count, TimeSpan.FromSeconds(90), ct);
+        await Task.Delay(TimeSpan.FromSeconds(s.SteadySeconds), ct);
     }
 
     /// <summary>Single Redis: refresh tokens consumed before, raced during and after; logins probed while it is down.</summary>
@@ -178,6 +201,7 @@ internal sealed class FaultsDrill : IDrill
         }
 
         var recorder = client.Recorder;
+        recorder.BeginFault();
         var name = s.RedisCrash ? "redis-crash" : "redis-restart";
         if (s.RedisCrash)
         {
@@ -209,7 +233,7 @@ internal sealed class FaultsDrill : IDrill
         var acceptedAfter = await race.RaceAsync(after, ct);
         var reusedBefore = await race.RaceAsync(before, ct);
         var reusedDuring = await race.RaceAsync(during, ct);
-        var window = new FaultWindow(name, down, up, ready);
+        var window = recorder.Window(name, down, up, ready);
         var fault = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             ["downMs"] = Math.Round(up - down),
@@ -252,6 +276,7 @@ internal sealed class FaultsDrill : IDrill
         }
 
         var recorder = client.Recorder;
+        recorder.BeginFault();
         var master = await cluster.MasterOfAsync("{hardening:login:}");
         await master.StopAsync();
         var down = recorder.NowMs;
@@ -268,7 +293,7 @@ internal sealed class FaultsDrill : IDrill
         var acceptedAfter = await race.RaceAsync(after, ct);
         var reusedBefore = await race.RaceAsync(before, ct);
         var reusedDuring = await race.RaceAsync(during, ct);
-        var window = new FaultWindow("redis-cluster-master", down, up, ready);
+        var window = recorder.Window("redis-cluster-master", down, up, ready);
         var fault = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             ["killedNode"] = master.Port,
@@ -350,13 +375,14 @@ internal sealed class FaultsDrill : IDrill
     /// <summary>PostgreSQL or PgBouncer down for the outage, then started again: fail fast with 503, then recover.</summary>
     private static async Task<Func<IReadOnlyList<Outcome>, List<string>>> DatabaseAsync(string name, Func<Task> stop, Func<Task> start, FaultRecorder recorder, Settings s, Dictionary<string, object?> faults, TextWriter output)
     {
+        recorder.BeginFault();
         await stop();
         var down = recorder.NowMs;
         await Task.Delay(TimeSpan.FromSeconds(s.OutageSeconds));
         var up = recorder.NowMs;
         await start();
         var ready = recorder.NowMs;
-        var window = new FaultWindow(name, down, up, ready);
+        var window = recorder.Window(name, down, up, ready);
         var fault = new Dictionary<string, object?>(StringComparer.Ordinal) { ["downMs"] = Math.Round(up - down) };
         faults[name] = fault;
         await output.WriteLineAsync($"faults: {name}: down {up - down:0} ms, started again in {ready - up:0} ms");
@@ -378,6 +404,7 @@ internal sealed class FaultsDrill : IDrill
     {
         var victim = topology.Instances[0];
         var pidBefore = victim.Process.ProcessId;
+        recorder.BeginFault();
         await victim.KillAsync();
         var down = recorder.NowMs;
         await Task.Delay(TimeSpan.FromSeconds(s.OutageSeconds), ct);
@@ -385,7 +412,7 @@ internal sealed class FaultsDrill : IDrill
         await victim.StartAgainAsync(ct);
         var ready = recorder.NowMs;
         var pidAfter = victim.Process.ProcessId;
-        var window = new FaultWindow("instance-kill", down, up, ready);
+        var window = recorder.Window("instance-kill", down, up, ready);
         var fault = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             ["instance"] = $"ats-{victim.Index}",

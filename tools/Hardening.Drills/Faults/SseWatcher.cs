@@ -50,7 +50,8 @@ internal sealed class SseWatcher(string name, DrillUser user, Uri baseAddress, F
 
                 var start = recorder.NowMs;
                 using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stop);
-                recorder.Add(new Outcome("sse", start, recorder.NowMs, (int)response.StatusCode, Name));
+                var html = response.Content.Headers.ContentType?.MediaType == "text/html";
+                recorder.Add(new Outcome("sse", start, recorder.NowMs, (int)response.StatusCode, Name, (int)response.StatusCode >= 500 && html));
                 if (response.IsSuccessStatusCode)
                 {
                     Interlocked.Increment(ref _connections);
