@@ -92,13 +92,13 @@ internal sealed class FaultsDrill : IDrill
 
             if (s.Runs("postgres"))
             {
-                checks.Add(await DatabaseAsync("postgres", () => topology.Postgres.StopAsync(immediate: true), () => topology.Postgres.StartAgainAsync(), recorder, s, faults, output));
+                checks.Add(await DatabaseAsync("postgres", () => topology.Postgres.StopAsync(immediate: true), () => topology.Postgres.StartAgainAsync(), topology, authUser, recorder, s, faults, output));
                 await SettleAsync(topology, s, cancellationToken);
             }
 
             if (s.Runs("pgbouncer"))
             {
-                checks.Add(await DatabaseAsync("pgbouncer", () => topology.PgBouncer.KillAsync(), () => topology.PgBouncer.StartAgainAsync(cancellationToken), recorder, s, faults, output));
+                checks.Add(await DatabaseAsync("pgbouncer", () => topology.PgBouncer.KillAsync(), () => topology.PgBouncer.StartAgainAsync(cancellationToken), topology, authUser, recorder, s, faults, output));
                 await SettleAsync(topology, s, cancellationToken);
             }
 
@@ -282,14 +282,33 @@ internal sealed class FaultsDrill : IDrill
         var down = recorder.NowMs;
         using var failedOver = new CancellationTokenSource();
         var probing = ProbeWhileDownAsync(client, race, authUser, during, s with { OutageSeconds = 60 }, failedOver.Token);
+        // Failed over: a replica serves the slot as master (the cluster still says "ok" until the node timeout passes,
+        // and a killed master started again before that would come back empty as master of its slots).
+        var failoverDeadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                if (!ReferenceEquals(await cluster.MasterOfAsync("{hardening:login:}"), master))
+                {
+                    break;
+                }
+            }
+            catch (InvalidOperationException) when (DateTime.UtcNow < failoverDeadline)
+            {
+            }
+
+            await Task.Delay(50, ct);
+        }
+
         await cluster.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
         var up = recorder.NowMs;
         await failedOver.CancelAsync();
         var (probes, raced) = await probing;
+        await WaitForLoginAsync(client, authUser, ct);
         await master.RestartAsync();
         await cluster.WaitForReplicationAsync(TimeSpan.FromSeconds(60));
         var ready = recorder.NowMs;
-        await WaitForLoginAsync(client, authUser, ct);
         var acceptedAfter = await race.RaceAsync(after, ct);
         var reusedBefore = await race.RaceAsync(before, ct);
         var reusedDuring = await race.RaceAsync(during, ct);
@@ -298,7 +317,7 @@ internal sealed class FaultsDrill : IDrill
         {
             ["killedNode"] = master.Port,
             ["failoverMs"] = Math.Round(up - down),
-            ["rejoinMs"] = Math.Round(ready - up),
+            ["failoverToRejoinedMs"] = Math.Round(ready - up),
             ["loginProbesUntilFailover"] = probes,
             ["refreshRacesUntilFailover"] = raced,
             ["tokensRacedAfter"] = after.Count,
@@ -373,7 +392,7 @@ internal sealed class FaultsDrill : IDrill
     }
 
     /// <summary>PostgreSQL or PgBouncer down for the outage, then started again: fail fast with 503, then recover.</summary>
-    private static async Task<Func<IReadOnlyList<Outcome>, List<string>>> DatabaseAsync(string name, Func<Task> stop, Func<Task> start, FaultRecorder recorder, Settings s, Dictionary<string, object?> faults, TextWriter output)
+    private static async Task<Func<IReadOnlyList<Outcome>, List<string>>> DatabaseAsync(string name, Func<Task> stop, Func<Task> start, DrillTopology topology, DrillUser user, FaultRecorder recorder, Settings s, Dictionary<string, object?> faults, TextWriter output)
     {
         recorder.BeginFault();
         await stop();
@@ -382,8 +401,33 @@ internal sealed class FaultsDrill : IDrill
         var up = recorder.NowMs;
         await start();
         var ready = recorder.NowMs;
+
+        // Past HAProxy: when does an instance itself serve a database request again, and pass its readiness check?
+        using var direct = new FaultClient(topology.Instances[0].BaseAddress, new FaultRecorder(), TimeSpan.FromMilliseconds(s.HangLimitMs));
+        double? instanceServes = null, instanceReady = null;
+        var deadline = recorder.NowMs + 90_000;
+        while ((instanceServes is null || instanceReady is null) && recorder.NowMs < deadline)
+        {
+            if (instanceServes is null && (await direct.LoginAsync(user.Tenant, user.Email, user.Password, CancellationToken.None)).Status == 200)
+            {
+                instanceServes = recorder.NowMs;
+            }
+
+            if (instanceReady is null && (await direct.SendAsync("ready", HttpMethod.Get, "/health/ready")).Status == 200)
+            {
+                instanceReady = recorder.NowMs;
+            }
+
+            await Task.Delay(50);
+        }
+
         var window = recorder.Window(name, down, up, ready);
-        var fault = new Dictionary<string, object?>(StringComparer.Ordinal) { ["downMs"] = Math.Round(up - down) };
+        var fault = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["downMs"] = Math.Round(up - down),
+            ["instanceServesAgainMs"] = instanceServes is { } a ? Math.Round(a - up) : null,
+            ["instanceReadyAgainMs"] = instanceReady is { } b ? Math.Round(b - up) : null,
+        };
         faults[name] = fault;
         await output.WriteLineAsync($"faults: {name}: down {up - down:0} ms, started again in {ready - up:0} ms");
         return outcomes =>
