@@ -89,9 +89,11 @@ internal static class FaultDatabaseChecks
             FROM audit FULL JOIN events USING (entity_id, from_state, to_state)
             WHERE coalesce(audit.n, 0) <> coalesce(events.n, 0)
             UNION ALL
-            SELECT 'candidate ' || c.id || ': ' || count(o.id) || ' candidate.created event(s), expected 1'
-            FROM candidates c LEFT JOIN outbox o ON o.event_type = 'candidate.created' AND o.tenant_id = c.tenant_id AND (o.data::jsonb ->> 'id') = c.id::text
-            GROUP BY c.id HAVING count(o.id) <> 1
+            SELECT 'candidate ' || c.id || ': ' || coalesce(created.n, 0) || ' candidate.created event(s), expected 1'
+            FROM candidates c LEFT JOIN (
+                SELECT tenant_id, data::jsonb ->> 'id' AS id, count(*) AS n FROM outbox WHERE event_type = 'candidate.created' GROUP BY 1, 2
+            ) created ON created.tenant_id = c.tenant_id AND created.id = c.id::text
+            WHERE coalesce(created.n, 0) <> 1
             """, ct));
 
         // Acknowledged writes.
@@ -133,8 +135,11 @@ internal static class FaultDatabaseChecks
         var jobs = acks.Resumes.ToArray();
         var states = new Dictionary<Guid, (string State, int Attempts, long Completions)>();
         await using (var cmd = new NpgsqlCommand("""
-            SELECT j.id, j.state, j.attempts, (SELECT count(*) FROM outbox o WHERE o.event_type = 'resume.parsed' AND (o.data::jsonb ->> 'id') = j.id::text)
-            FROM resume_jobs j WHERE j.id = ANY($1)
+            SELECT j.id, j.state, j.attempts, coalesce(parsed.n, 0)
+            FROM resume_jobs j LEFT JOIN (
+                SELECT data::jsonb ->> 'id' AS id, count(*) AS n FROM outbox WHERE event_type = 'resume.parsed' GROUP BY 1
+            ) parsed ON parsed.id = j.id::text
+            WHERE j.id = ANY($1)
             """, conn))
         {
             cmd.Parameters.Add(new NpgsqlParameter { Value = jobs.Select(j => j.Job).ToArray() });
@@ -162,9 +167,11 @@ internal static class FaultDatabaseChecks
         }
 
         var allJobs = await ListAsync(conn, """
-            SELECT 'résumé job ' || j.id || ' has ' || count(o.id) || ' completion events' FROM resume_jobs j
-            LEFT JOIN outbox o ON o.event_type = 'resume.parsed' AND (o.data::jsonb ->> 'id') = j.id::text
-            GROUP BY j.id, j.state HAVING count(o.id) <> CASE WHEN j.state = 'done' THEN 1 ELSE 0 END
+            SELECT 'résumé job ' || j.id || ' (' || j.state || ') has ' || coalesce(parsed.n, 0) || ' completion events' FROM resume_jobs j
+            LEFT JOIN (
+                SELECT data::jsonb ->> 'id' AS id, count(*) AS n FROM outbox WHERE event_type = 'resume.parsed' GROUP BY 1
+            ) parsed ON parsed.id = j.id::text
+            WHERE coalesce(parsed.n, 0) <> CASE WHEN j.state = 'done' THEN 1 ELSE 0 END
             """, ct);
         violations.AddRange(allJobs);
         var unpublished = await ScalarAsync<long>(connectionString, "SELECT count(*) FROM outbox WHERE published_at IS NULL", ct);
