@@ -18,6 +18,10 @@ public sealed class AtsHost : IAsyncLifetime
 
     private readonly StringBuilder _log = new();
     private Process? _process;
+    private PgBouncerServer? _pgBouncer;
+
+    /// <summary>When set, the host's application connection goes through PgBouncer in transaction pooling mode (pool of this size).</summary>
+    public int? PgBouncerPoolSize { get; init; }
 
     public PostgresServer Postgres { get; private set; } = null!;
 
@@ -36,6 +40,11 @@ public sealed class AtsHost : IAsyncLifetime
         Database = await Postgres.CreateDatabaseAsync("ats");
         var env = Environment(OwnerConnectionString, redis.ConnectionString);
         (await ProcessRunner.RunAsync("dotnet", [Dll, "migrate", "--contentRoot", Bin], TimeSpan.FromMinutes(2), environment: env)).EnsureSuccess("sample migrate");
+        if (PgBouncerPoolSize is { } pool)
+        {
+            _pgBouncer = await PgBouncerServer.StartAsync(Postgres, ["ats_app"], pool);
+            env["ConnectionStrings__Postgres"] = _pgBouncer.ConnectionString(Database, "ats_app");
+        }
 
         BaseAddress = new Uri($"http://127.0.0.1:{FreePort.Next()}");
         try
@@ -162,6 +171,10 @@ public sealed class AtsHost : IAsyncLifetime
         }
 
         _process?.Dispose();
+        if (_pgBouncer is not null)
+        {
+            await _pgBouncer.DisposeAsync();
+        }
     }
 
     private void Append(string? line)

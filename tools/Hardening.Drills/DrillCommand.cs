@@ -32,6 +32,9 @@ internal sealed class DrillArguments
     /// <summary><c>--quick</c>: the reduced version run by the test command (seconds, not minutes).</summary>
     public bool Quick => _values.ContainsKey("quick");
 
+    /// <summary>True when <c>--name</c> is given as a flag.</summary>
+    public bool Flag(string name) => _values.ContainsKey(name);
+
     /// <summary>An integer option with a default and an allowed range; a bad value is an <see cref="ArgumentException"/> naming it.</summary>
     public int Int(string name, int defaultValue, int min, int max)
     {
@@ -74,6 +77,8 @@ internal static class DrillCommand
     /// <summary>Every drill, by name. Each drill adds its line here.</summary>
     internal static IReadOnlyList<IDrill> All { get; } =
     [
+        new Load.LoadDrill(),
+        new Burst.BurstDrill(),
         new Faults.FaultsDrill(),
     ];
 
@@ -93,7 +98,17 @@ internal static class DrillCommand
             return 2;
         }
 
+        var loadBefore = LoadAverage();
         var result = await drill.RunAsync(arguments, output, cancellationToken);
+        // The machine's load average around the run: figures from a busy machine are not comparable with a quiet one's.
+        var figures = new Dictionary<string, object?>(result.Figures, StringComparer.Ordinal)
+        {
+            ["machine_load_average_before"] = loadBefore,
+            ["machine_load_average_after"] = LoadAverage(),
+            ["processors"] = Environment.ProcessorCount,
+        };
+        result = result with { Figures = figures };
+        await output.WriteLineAsync($"machine: {Environment.ProcessorCount} processors, load average {loadBefore} before, {figures["machine_load_average_after"]} after");
         var directory = Path.Combine(Hardening.Testing.RepoPaths.Root, "artifacts", "drills");
         Directory.CreateDirectory(directory);
         var file = Path.Combine(directory, $"{drill.Name}{(arguments.Quick ? "-quick" : "")}.json");
@@ -102,6 +117,19 @@ internal static class DrillCommand
         foreach (var violation in result.Violations) await error.WriteLineAsync("VIOLATION: " + violation);
         await output.WriteLineAsync(result.Violations.Count == 0 ? $"drill {drill.Name}: nothing lost, duplicated or crossed tenants" : $"drill {drill.Name}: {result.Violations.Count} violation(s)");
         return result.Violations.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>The 1-minute load average from /proc/loadavg, or null where there is none.</summary>
+    private static string? LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     private static readonly System.Text.Json.JsonSerializerOptions JsonOptions = new() { WriteIndented = true };

@@ -7,9 +7,10 @@ namespace Hardening.Drills.Topology;
 
 /// <summary>
 /// HAProxy (apt <c>haproxy</c>) in front of the sample instances: round robin, a health check on
-/// <c>/health/ready</c> every second (down after 2 failures, up after 2 successes), connection failures retried and
+/// <c>/health/ready</c> every 2 s (5 s timeout; down after 3 failures, up after 2 successes), connection failures retried and
 /// redispatched to another instance, long client/server timeouts for SSE streams (the sample sends a heartbeat every
-/// 15 s). An admin socket answers <c>show stat</c> and friends.
+/// 15 s); when no instance passes its check, requests still go to all of them (panic routing, see
+/// <see cref="Configuration"/>). An admin socket answers <c>show stat</c> and friends.
 /// </summary>
 internal sealed class HaProxy : IAsyncDisposable
 {
@@ -46,6 +47,15 @@ internal sealed class HaProxy : IAsyncDisposable
             servers.Append(CultureInfo.InvariantCulture, $"    server ats-{i} 127.0.0.1:{backendPorts[i]} check\n");
         }
 
+        // Panic routing (Envoy's term): when every instance fails its check (all overloaded, or a dependency they all
+        // share is down), HAProxy sends requests to them anyway instead of answering 503 itself. A slow instance still
+        // serves; one whose dependency is down answers its own fast 503; a dead one refuses and the request is
+        // redispatched. The backups have no check and are used only while no checked server is up.
+        for (var i = 0; i < backendPorts.Count; i++)
+        {
+            servers.Append(CultureInfo.InvariantCulture, $"    server panic-{i} 127.0.0.1:{backendPorts[i]} backup\n");
+        }
+
         return $"""
             global
                 # Two descriptors per proxied connection: 9000 fits the usual 20000 open-file limit (5000 SSE streams + load).
@@ -55,6 +65,8 @@ internal sealed class HaProxy : IAsyncDisposable
 
             defaults
                 mode http
+                # SSE frames are small and must go out at once: no merging of small writes (MSG_MORE) in either direction.
+                option http-no-delay
                 # SSE: a stream is one long response; heartbeats every 15 s keep it under these inactivity timeouts.
                 timeout connect 2s
                 timeout client 5m
@@ -63,7 +75,8 @@ internal sealed class HaProxy : IAsyncDisposable
                 timeout http-request 10s
                 timeout http-keep-alive 30s
                 timeout queue 10s
-                timeout check 2s
+                # A busy instance answers its check slowly; only a dead or refusing one should be taken out.
+                timeout check 5s
                 # A connection refused (instance down, not yet marked down) is retried on another instance; a request
                 # that reached an instance is never replayed (POSTs are not idempotent without their key).
                 retries 3
@@ -77,10 +90,11 @@ internal sealed class HaProxy : IAsyncDisposable
 
             backend ats
                 balance roundrobin
+                option allbackups
                 option httpchk
                 http-check send meth GET uri /health/ready
                 http-check expect status 200
-                default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 2
+                default-server inter 2s fastinter 1s downinter 1s fall 3 rise 2
             {servers}
             """;
     }
