@@ -175,6 +175,12 @@ builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
     {
         c.ProblemDetails.Detail = bad.Message;
     }
+    else if (DatabaseOutage.Is(c.Exception))
+    {
+        // PostgreSQL (or PgBouncer) is down or restarting: the client may retry; nothing was half-applied (one transaction).
+        c.HttpContext.Response.Headers.RetryAfter = DatabaseOutage.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        c.ProblemDetails.Detail = "The database is unavailable; retry after the number of seconds in Retry-After.";
+    }
 
     c.ProblemDetails.Detail ??= c.ProblemDetails.Status switch
     {
@@ -195,7 +201,9 @@ var app = builder.Build();
 
 app.UseExceptionHandler(new ExceptionHandlerOptions
 {
-    StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+    StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode
+        : DatabaseOutage.Is(e) ? StatusCodes.Status503ServiceUnavailable
+        : StatusCodes.Status500InternalServerError,
 });
 app.UseStatusCodePages();
 var strict = new HeaderPolicyCollection()

@@ -52,7 +52,27 @@ internal static class RedisSafety
     }
 
     /// <summary>
-    /// The readiness of a Redis-backed store: <c>PING</c> on every primary within <paramref name="timeout"/>, then
+    /// The primaries that serve data: on a cluster, those the cluster's slot map gives slots to (a master that died
+    /// and was failed over keeps its endpoint in the multiplexer but serves nothing, and must not make the store look
+    /// down while a replica serves its slots); on one server (or primary/replica), every primary.
+    /// </summary>
+    internal static List<IServer> ServingPrimaries(IConnectionMultiplexer redis)
+    {
+        var servers = redis.GetServers();
+        var primaries = servers.Where(s => !s.IsReplica).ToList();
+        var map = servers.FirstOrDefault(s => s.IsConnected && s.ServerType == ServerType.Cluster)?.ClusterConfiguration;
+        if (map is null)
+        {
+            return primaries;
+        }
+
+        var owners = map.Nodes.Where(n => !n.IsReplica && n.Slots.Count > 0 && n.EndPoint is not null)
+            .Select(n => n.EndPoint!.ToString()).ToHashSet(StringComparer.Ordinal);
+        return primaries.Where(s => owners.Contains(s.EndPoint.ToString()!)).ToList();
+    }
+
+    /// <summary>
+    /// The readiness of a Redis-backed store: <c>PING</c> on every primary that serves slots within <paramref name="timeout"/>, then
     /// <see cref="CheckAsync"/>. An eviction policy that may drop keys with a TTL is Unhealthy (a guarantee breaks), no
     /// persistence is Degraded (the packages detect the loss and fail closed, at a cost).
     /// </summary>
@@ -66,7 +86,7 @@ internal static class RedisSafety
         ArgumentNullException.ThrowIfNull(redis);
         try
         {
-            var primaries = redis.GetServers().Where(s => !s.IsReplica).ToList();
+            var primaries = ServingPrimaries(redis);
             if (primaries.Count == 0 || !redis.IsConnected)
             {
                 return HealthCheckResult.Unhealthy($"{store}: Redis is not connected.", data: data);

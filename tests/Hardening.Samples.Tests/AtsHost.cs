@@ -54,10 +54,22 @@ public sealed class AtsHost : IAsyncLifetime
             env["ConnectionStrings__Postgres"] = _pgBouncer.ConnectionString(Database, "ats_app");
         }
 
-        var port = FreePort.Next();
-        BaseAddress = new Uri($"http://127.0.0.1:{port}");
+        BaseAddress = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+        try
+        {
+            _process = await StartProcessAsync(env, BaseAddress, Append);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidOperationException(e.Message + "\n" + Log, e);
+        }
+    }
+
+    /// <summary>Starts the built host with <paramref name="env"/> on <paramref name="baseAddress"/> and waits until /health/live answers.</summary>
+    public static async Task<Process> StartProcessAsync(Dictionary<string, string?> env, Uri baseAddress, Action<string?> log)
+    {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Dll, "--contentRoot", Bin, "--urls", BaseAddress.ToString().TrimEnd('/') })
+        foreach (var a in new[] { Dll, "--contentRoot", Bin, "--urls", baseAddress.ToString().TrimEnd('/') })
         {
             psi.ArgumentList.Add(a);
         }
@@ -67,21 +79,21 @@ public sealed class AtsHost : IAsyncLifetime
             psi.Environment[k] = v;
         }
 
-        _process = Process.Start(psi)!;
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, e) => log(e.Data);
+        process.ErrorDataReceived += (_, e) => log(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (DateTime.UtcNow < deadline && !_process.HasExited)
+        while (DateTime.UtcNow < deadline && !process.HasExited)
         {
             try
             {
                 using var r = await http.GetAsync(new Uri("/health/live", UriKind.Relative));
                 if (r.IsSuccessStatusCode)
                 {
-                    return;
+                    return process;
                 }
             }
             catch (HttpRequestException)
@@ -94,7 +106,12 @@ public sealed class AtsHost : IAsyncLifetime
             await Task.Delay(200);
         }
 
-        throw new InvalidOperationException("The sample host did not start.\n" + Log);
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        throw new InvalidOperationException("The sample host did not start.");
     }
 
     /// <summary>The environment of the host: Development secrets, cheap bcrypt, rate limits out of the tests' way.</summary>

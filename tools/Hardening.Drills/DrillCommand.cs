@@ -79,6 +79,7 @@ internal static class DrillCommand
     [
         new Load.LoadDrill(),
         new Burst.BurstDrill(),
+        new Faults.FaultsDrill(),
         new Backup.BackupDrill(),
     ];
 

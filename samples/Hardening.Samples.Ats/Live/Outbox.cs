@@ -49,8 +49,10 @@ internal sealed class OutboxSignal
 /// <summary>
 /// Publishes committed outbox rows in order, per tenant: a transaction-scoped advisory lock (keyed on the tenant id,
 /// which no caller chooses) keeps one relay per tenant across instances, and a row is marked published in the same
-/// transaction that read it, after the publish succeeded. If the process dies between the publish and the commit, the
-/// row is published again on the next run (at least once; the stream ids let clients see the duplicate).
+/// transaction that read it, after the publish succeeded. If the process or the database dies between the publish and
+/// the commit, the row is published again on the next run; the publish is keyed by the row id (Hardening.Sse
+/// deduplication key), so that second publish returns the first event and clients get it once (the faults drill saw
+/// duplicates without the key).
 /// </summary>
 internal sealed class OutboxRelay(NpgsqlDataSource data, TenantDataSource db, SsePublisher sse, OutboxSignal signal, IOptions<AtsOptions> options, ILogger<OutboxRelay> log) : BackgroundService
 {
@@ -127,7 +129,9 @@ internal sealed class OutboxRelay(NpgsqlDataSource data, TenantDataSource db, Ss
         {
             foreach (var row in rows)
             {
-                await sse.PublishAsync(row.Stream, row.Type, row.Data, ct);
+                // Keyed by the row: published again after a crash between this publish and the mark below (or by a
+                // second relay that took over meanwhile), it is not delivered twice.
+                await sse.PublishAsync(row.Stream, row.Type, row.Data, "outbox-" + row.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
                 published.Add(row.Id);
             }
         }

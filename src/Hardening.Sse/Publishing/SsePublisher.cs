@@ -41,8 +41,30 @@ public sealed class SsePublisher
     /// <param name="cancellationToken">Cancels waiting for the store (the event may still have been appended).</param>
     /// <exception cref="ArgumentException">The stream name, event type or data is invalid; the message says which and why.</exception>
     /// <exception cref="SseStoreUnavailableException">The store could not be reached; the event was not published.</exception>
-    public async Task<SseEvent> PublishAsync(string stream, string eventType, string data, CancellationToken cancellationToken = default)
+    public Task<SseEvent> PublishAsync(string stream, string eventType, string data, CancellationToken cancellationToken = default) =>
+        PublishAsync(stream, eventType, data, null, cancellationToken);
+
+    /// <summary>
+    /// Appends an event to <paramref name="stream"/> once per <paramref name="deduplicationKey"/>: publishing again
+    /// with a key already used on the stream appends nothing and returns the event the first call published (same
+    /// id). For a relay that publishes rows of a transactional outbox and marks them afterwards: a row published again
+    /// after a crash between the publish and the mark is not delivered twice. Keys are remembered for
+    /// <see cref="SseOptions.RetentionAge"/> (and while the stream's data lasts: a store that lost its data forgets them too).
+    /// </summary>
+    /// <param name="stream">The stream, as for <see cref="PublishAsync(string, string, string, CancellationToken)"/>.</param>
+    /// <param name="eventType">The SSE event name.</param>
+    /// <param name="data">The payload.</param>
+    /// <param name="deduplicationKey">1-200 characters naming this event within the stream (e.g. the outbox row id); null publishes unconditionally.</param>
+    /// <param name="cancellationToken">Cancels waiting for the store (the event may still have been appended).</param>
+    /// <exception cref="ArgumentException">The stream name, event type, data or key is invalid; the message says which and why.</exception>
+    /// <exception cref="SseStoreUnavailableException">The store could not be reached; the event was not published.</exception>
+    public async Task<SseEvent> PublishAsync(string stream, string eventType, string data, string? deduplicationKey, CancellationToken cancellationToken = default)
     {
+        if (deduplicationKey is not null && (deduplicationKey.Length is 0 or > 200 || deduplicationKey.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0))
+        {
+            throw new ArgumentException($"Cannot publish: the deduplication key must be 1-200 characters without CR, LF or NUL; got {deduplicationKey.Length} characters.", nameof(deduplicationKey));
+        }
+
         if (SseStreamName.Problem(stream) is { } problem)
         {
             throw new ArgumentException($"Cannot publish: {problem}.", nameof(stream));
@@ -63,7 +85,7 @@ public sealed class SsePublisher
         SseEvent published;
         try
         {
-            published = await _store.AppendAsync(stream, eventType, data, cancellationToken).ConfigureAwait(false);
+            published = await _store.AppendAsync(stream, eventType, data, deduplicationKey, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (SseStoreFailure.IsStoreFailure(ex))
         {

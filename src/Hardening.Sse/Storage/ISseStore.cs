@@ -9,8 +9,12 @@ internal interface ISseStore : IAsyncDisposable
     /// <summary>True when live notifications can be lost without a gap to show it (pub/sub); readers then also poll the log on each heartbeat.</summary>
     bool LiveDeliveryMayDrop { get; }
 
-    /// <summary>Assigns the next sequence of <paramref name="stream"/>, appends the event and notifies listeners, atomically.</summary>
-    Task<SseEvent> AppendAsync(string stream, string eventType, string data, CancellationToken cancellationToken);
+    /// <summary>
+    /// Assigns the next sequence of <paramref name="stream"/>, appends the event and notifies listeners, atomically.
+    /// With a <paramref name="deduplicationKey"/> already used on the stream (same epoch, within retention) it appends
+    /// nothing and returns the event that key published.
+    /// </summary>
+    Task<SseEvent> AppendAsync(string stream, string eventType, string data, string? deduplicationKey, CancellationToken cancellationToken);
 
     /// <summary>The stream's epoch, head and oldest retained sequence, and up to <paramref name="maxCount"/> events after <paramref name="afterSequence"/>.</summary>
     Task<SseHistory> ReadAsync(string stream, long afterSequence, int maxCount, CancellationToken cancellationToken);

@@ -14,7 +14,7 @@ internal sealed class InMemorySseStore(IOptions<SseOptions> options, TimeProvide
 
     public bool LiveDeliveryMayDrop => false;
 
-    public Task<SseEvent> AppendAsync(string stream, string eventType, string data, CancellationToken cancellationToken)
+    public Task<SseEvent> AppendAsync(string stream, string eventType, string data, string? deduplicationKey, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var log = Get(stream);
@@ -22,9 +22,20 @@ internal sealed class InMemorySseStore(IOptions<SseOptions> options, TimeProvide
         lock (log)
         {
             var now = time.GetUtcNow();
+            Trim(log, now);
+            if (deduplicationKey is not null && log.Published.TryGetValue(deduplicationKey, out var earlier))
+            {
+                return Task.FromResult(earlier);
+            }
+
             e = new SseEvent(stream, log.Epoch, log.Head + 1, eventType, data, now);
             log.Head = e.Sequence;
             log.Events.Add(e);
+            if (deduplicationKey is not null)
+            {
+                log.Published[deduplicationKey] = e;
+            }
+
             Trim(log, now);
             foreach (var listener in log.Listeners)
             {
@@ -89,6 +100,19 @@ internal sealed class InMemorySseStore(IOptions<SseOptions> options, TimeProvide
             log.Events[log.Start + i] = null!;
         }
 
+        // A key is remembered as long as its event is retained (as on Redis, where it expires with RetentionAge).
+        if (log.Published.Count > 0)
+        {
+            var first = log.Head - log.Count + removable + 1;
+            foreach (var (key, published) in log.Published)
+            {
+                if (published.Sequence < first)
+                {
+                    log.Published.Remove(key);
+                }
+            }
+        }
+
         log.Start += removable;
         if (log.Start > 1024 && log.Start > log.Events.Count / 2)
         {
@@ -110,6 +134,9 @@ internal sealed class InMemorySseStore(IOptions<SseOptions> options, TimeProvide
         public int Count => Events.Count - Start;
 
         public ISseListener[] Listeners { get; set; } = [];
+
+        /// <summary>Deduplication keys of retained events.</summary>
+        public Dictionary<string, SseEvent> Published { get; } = new(StringComparer.Ordinal);
     }
 
     private sealed class Subscription(StreamLog log, ISseListener listener) : IAsyncDisposable

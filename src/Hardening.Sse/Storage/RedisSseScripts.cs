@@ -40,17 +40,30 @@ internal static class RedisSseScripts
         end
         """;
 
-    // KEYS: meta, log. ARGV: new epoch, type, data, now ms, maxlen, min ts ms, channel, idle expiry ms.
+    // KEYS: meta, log[, deduplication key]. ARGV: new epoch, type, data, now ms, maxlen, min ts ms, channel, idle
+    // expiry ms, deduplication expiry ms. With a third key that holds "epoch\nseq\nts" of this epoch, nothing is
+    // appended and that event's id is returned (4th element 1).
     public const string Append = TrimByAge + "\n" + """
         local meta, log = KEYS[1], KEYS[2]
         local epoch = ensure_epoch(meta, log, ARGV[1])
+        if KEYS[3] then
+          local prior = redis.call('GET', KEYS[3])
+          if prior then
+            local e1 = string.find(prior, '\n', 1, true)
+            local e2 = string.find(prior, '\n', e1 + 1, true)
+            if string.sub(prior, 1, e1 - 1) == epoch then
+              return {epoch, tonumber(string.sub(prior, e1 + 1, e2 - 1)), tonumber(string.sub(prior, e2 + 1)), 1}
+            end
+          end
+        end
         local seq = redis.call('HINCRBY', meta, 'seq', 1)
         redis.call('XADD', log, 'MAXLEN', '~', ARGV[5], string.format('%d-0', seq), 't', ARGV[2], 'd', ARGV[3], 'ts', ARGV[4])
         trim_by_age(log, tonumber(ARGV[6]))
         redis.call('PEXPIRE', meta, ARGV[8])
         redis.call('PEXPIRE', log, ARGV[8])
+        if KEYS[3] then redis.call('SET', KEYS[3], epoch .. '\n' .. seq .. '\n' .. ARGV[4], 'PX', ARGV[9]) end
         redis.call('SPUBLISH', ARGV[7], epoch .. '\n' .. seq .. '\n' .. ARGV[4] .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
-        return {epoch, seq}
+        return {epoch, seq, tonumber(ARGV[4]), 0}
         """;
 
     // KEYS: meta, log. ARGV: new epoch, after sequence, max count, idle expiry ms, min ts ms.

@@ -49,16 +49,23 @@ internal sealed class RedisSseStore : ISseStore
     // reveals (e.g. a catch-up signal that found a session's queue full).
     public bool LiveDeliveryMayDrop => true;
 
-    public async Task<SseEvent> AppendAsync(string stream, string eventType, string data, CancellationToken cancellationToken)
+    public async Task<SseEvent> AppendAsync(string stream, string eventType, string data, string? deduplicationKey, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         var nowMs = now.ToUnixTimeMilliseconds();
-        var reply = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisSseScripts.Append, Keys(stream),
+        var keys = Keys(stream);
+        if (deduplicationKey is not null)
+        {
+            keys = [.. keys, RedisSseWire.DeduplicationKey(_options.RedisKeyPrefix, stream, deduplicationKey)];
+        }
+
+        var reply = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisSseScripts.Append, keys,
         [
             SseEventId.NewEpoch(), eventType, data, nowMs, _options.RetentionCount, MinTimestamp(now),
             Channel(stream), (long)_options.IdleStreamExpiry.TotalMilliseconds,
+            (long)Math.Min(_options.RetentionAge.TotalMilliseconds, _options.IdleStreamExpiry.TotalMilliseconds),
         ]).WaitAsync(_options.StoreTimeout, _time, cancellationToken).ConfigureAwait(false))!;
-        return new SseEvent(stream, (string)reply[0]!, (long)reply[1], eventType, data, DateTimeOffset.FromUnixTimeMilliseconds(nowMs));
+        return new SseEvent(stream, (string)reply[0]!, (long)reply[1], eventType, data, DateTimeOffset.FromUnixTimeMilliseconds((long)reply[2]));
     }
 
     public async Task<SseHistory> ReadAsync(string stream, long afterSequence, int maxCount, CancellationToken cancellationToken)

@@ -20,6 +20,9 @@ internal static class RedisSseWire
         return [tag + ":meta", tag + ":log"];
     }
 
+    /// <summary>The stream's key remembering a deduplication key (same hash tag, so the append script may touch it).</summary>
+    public static RedisKey DeduplicationKey(string prefix, string stream, string key) => prefix + "{" + stream + "}:dedup:" + key;
+
     /// <summary>The stream's sharded channel.</summary>
     public static string Channel(string prefix, string stream) => prefix + "{" + stream + "}:n";
 

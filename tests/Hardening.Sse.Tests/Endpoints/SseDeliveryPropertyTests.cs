@@ -231,7 +231,7 @@ public sealed class SseDeliveryPropertyInMemoryTests : SseDeliveryPropertyTests
     {
         public bool LiveDeliveryMayDrop => false;
 
-        public Task<SseEvent> AppendAsync(string stream, string eventType, string data, CancellationToken cancellationToken) => inner.AppendAsync(stream, eventType, data, cancellationToken);
+        public Task<SseEvent> AppendAsync(string stream, string eventType, string data, string? deduplicationKey, CancellationToken cancellationToken) => inner.AppendAsync(stream, eventType, data, deduplicationKey, cancellationToken);
 
         public async Task<SseHistory> ReadAsync(string stream, long afterSequence, int maxCount, CancellationToken cancellationToken)
         {

@@ -16,17 +16,17 @@ public sealed class SseSessionTests
         var (inner, metrics) = Create();
         for (var i = 0; i < 5; i++)
         {
-            await inner.AppendAsync("s", "e", "x", default);
+            await inner.AppendAsync("s", "e", "x", null, default);
         }
 
         // Every read first publishes two more events: they reach the session live AND appear in the read.
         var store = new RacingStore(inner, onRead: async () =>
         {
-            await inner.AppendAsync("s", "e", "x", default);
-            await inner.AppendAsync("s", "e", "x", default);
+            await inner.AppendAsync("s", "e", "x", null, default);
+            await inner.AppendAsync("s", "e", "x", null, default);
         }, maxRaces: 3);
         var epoch = (await inner.ReadAsync("s", 0, 0, default)).Epoch;
-        var items = await RunUntilAsync(store, metrics, $"{epoch}-2", afterCatchUp: () => inner.AppendAsync("s", "e", "sentinel", default), lastId: $"{epoch}-12");
+        var items = await RunUntilAsync(store, metrics, $"{epoch}-2", afterCatchUp: () => inner.AppendAsync("s", "e", "sentinel", null, default), lastId: $"{epoch}-12");
         Assert.Equal(Enumerable.Range(3, 10).Select(n => $"{epoch}-{n}"), items.Select(i => i.EventId));
     }
 
@@ -43,7 +43,7 @@ public sealed class SseSessionTests
         await Task.Delay(20);
         for (var i = 0; i < 8; i++)
         {
-            await inner.AppendAsync("s", "e", "x", default);
+            await inner.AppendAsync("s", "e", "x", null, default);
         }
 
         var items = await ReadUntilAsync(pipe, $"{epoch}-8");
@@ -76,8 +76,8 @@ public sealed class SseSessionTests
 
         // Event 1 is lost live, so event 2 makes the session read the log, where it stays blocked.
         Volatile.Write(ref blockReads, true);
-        await inner.AppendAsync("s", "e", "1", default);
-        await inner.AppendAsync("s", "e", "2", default);
+        await inner.AppendAsync("s", "e", "1", null, default);
+        await inner.AppendAsync("s", "e", "2", null, default);
         while (store.Reads < 2)
         {
             await Task.Delay(5);
@@ -86,7 +86,7 @@ public sealed class SseSessionTests
         // 3..6 fill the queue (capacity 4) without overflowing it; 7 is lost live, and the catch-up signal finds the queue full.
         for (var i = 3; i <= 7; i++)
         {
-            await inner.AppendAsync("s", "e", i.ToString(System.Globalization.CultureInfo.InvariantCulture), default);
+            await inner.AppendAsync("s", "e", i.ToString(System.Globalization.CultureInfo.InvariantCulture), null, default);
         }
 
         store.OnCatchUpNeeded();
@@ -153,7 +153,7 @@ public sealed class SseSessionTests
 
         public HashSet<long> DropLiveSequences { get; init; } = [];
 
-        public Task<SseEvent> AppendAsync(string stream, string eventType, string data, CancellationToken cancellationToken) => inner.AppendAsync(stream, eventType, data, cancellationToken);
+        public Task<SseEvent> AppendAsync(string stream, string eventType, string data, string? deduplicationKey, CancellationToken cancellationToken) => inner.AppendAsync(stream, eventType, data, deduplicationKey, cancellationToken);
 
         public int Reads => Volatile.Read(ref _races);
 

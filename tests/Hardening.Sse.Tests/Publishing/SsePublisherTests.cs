@@ -105,6 +105,36 @@ public sealed class SsePublisherTests
         Assert.Contains(name, ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_deduplication_key_publishes_once_and_returns_the_first_event_again()
+    {
+        var publisher = Create();
+        var first = await publisher.PublishAsync("s", "e", "row 1", "outbox-1");
+        var again = await publisher.PublishAsync("s", "e", "row 1", "outbox-1");
+        var other = await publisher.PublishAsync("s", "e", "row 2", "outbox-2");
+        var plain = await publisher.PublishAsync("s", "e", "row 2");
+        Assert.Equal(first.Id, again.Id);
+        Assert.Equal([1L, 2, 3], new[] { first.Sequence, other.Sequence, plain.Sequence });
+        Assert.Equal(1, (await publisher.PublishAsync("other", "e", "row 1", "outbox-1")).Sequence); // keys are per stream
+    }
+
+    [Fact]
+    public async Task A_deduplication_key_is_forgotten_with_its_event_when_retention_trims_it()
+    {
+        var publisher = Create(o => o.RetentionCount = 2);
+        var first = await publisher.PublishAsync("s", "e", "x", "k");
+        await publisher.PublishAsync("s", "e", "y");
+        await publisher.PublishAsync("s", "e", "z");
+        Assert.Equal(4, (await publisher.PublishAsync("s", "e", "x", "k")).Sequence);
+        Assert.Equal(1, first.Sequence);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("a\nb")]
+    public async Task An_invalid_deduplication_key_is_rejected(string key) =>
+        Assert.Equal("deduplicationKey", (await Assert.ThrowsAsync<ArgumentException>(() => Create().PublishAsync("s", "e", "x", key))).ParamName);
+
     private static SsePublisher Create(Action<SseOptions>? configure = null) =>
         new ServiceCollection().AddLogging().AddHardeningSse(configure).BuildServiceProvider().GetRequiredService<SsePublisher>();
 }

@@ -31,6 +31,19 @@ public abstract class RedisSseStoreTests(IRedisTarget redis)
     }
 
     [Fact]
+    public async Task A_deduplication_key_appends_once_across_publishers_and_readers_see_one_event()
+    {
+        await using var host = await StartAsync();
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => host.Publisher.PublishAsync("s", "e", "row 7", "outbox-7")));
+        Assert.Single(results.Select(e => e.Id).Distinct());
+        var next = await host.Publisher.PublishAsync("s", "e", "row 8", "outbox-8");
+        Assert.Equal(results[0].Sequence + 1, next.Sequence);
+        Assert.Equal(results[0].PublishedAt, (await host.Publisher.PublishAsync("s", "e", "row 7", "outbox-7")).PublishedAt);
+        var entries = await redis.Multiplexer.GetDatabase().StreamRangeAsync($"{_prefix}{{s}}:log");
+        Assert.Equal(2, entries.Length);
+    }
+
+    [Fact]
     public async Task Replay_after_last_event_id_comes_from_redis_with_data_intact()
     {
         await using var host = await StartAsync();

@@ -32,6 +32,60 @@ public sealed class SseStoreHealthTests
     }
 
     [Fact]
+    public async Task A_cluster_master_that_died_and_was_failed_over_does_not_keep_the_store_unready()
+    {
+        // Found by the faults drill (issue 19): the check pinged every primary the multiplexer had known, so a killed
+        // master whose slots a replica now serves kept every instance unready (and out of the load balancer) until
+        // the dead node came back.
+        await using var cluster = await RedisCluster.StartAsync();
+        await using var connection = await TestRedis.ConnectAsync(cluster.ConnectionString);
+        await using var services = Build(connection);
+        var health = services.GetRequiredService<HealthCheckService>();
+        Assert.NotEqual(HealthStatus.Unhealthy, (await health.CheckHealthAsync()).Entries[Name].Status);
+
+        var victim = await cluster.MasterOfAsync("sse:{s}:meta");
+        await victim.StopAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                if (!ReferenceEquals(await cluster.MasterOfAsync("sse:{s}:meta"), victim))
+                {
+                    break;
+                }
+            }
+            catch (InvalidOperationException) when (DateTime.UtcNow < deadline)
+            {
+            }
+
+            await Task.Delay(50);
+        }
+
+        await cluster.WaitUntilHealthyAsync(TimeSpan.FromSeconds(30));
+
+        // Traffic to the moved slots makes the multiplexer learn the new map (as an app's requests would).
+        HealthReportEntry entry;
+        do
+        {
+            try
+            {
+                await connection.GetDatabase().StringSetAsync("sse:{s}:probe", "1");
+            }
+            catch (RedisException)
+            {
+            }
+
+            await Task.Delay(100);
+            entry = (await health.CheckHealthAsync()).Entries[Name];
+        }
+        while (entry.Status == HealthStatus.Unhealthy && DateTime.UtcNow < deadline.AddSeconds(30));
+
+        Assert.True(entry.Status != HealthStatus.Unhealthy, entry.Description);
+        Assert.DoesNotContain(entry.Data.Keys, k => k.Contains(victim.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal) && k.StartsWith("round_trip", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task An_evicting_policy_is_unhealthy_and_no_persistence_is_degraded()
     {
         await using var server = await RedisServer.StartAsync(); // appendonly no

@@ -108,7 +108,7 @@ public sealed class SubscriberGapTests(ITestOutputHelper output)
         using var deadline = new CancellationTokenSource(Generous);
         while (true)
         {
-            var e = await store.AppendAsync(stream, "e", "after", default);
+            var e = await store.AppendAsync(stream, "e", "after", null, default);
             try
             {
                 await listener.WaitForEventAsync(e.Sequence).WaitAsync(TimeSpan.FromMilliseconds(500), deadline.Token);
