@@ -87,20 +87,9 @@ internal sealed class SampleWriters : IAsyncDisposable
         var bin = Path.Combine(RepoPaths.Root, "samples", "Hardening.Samples.Ats", "bin", RepoPaths.Configuration, "net10.0");
         var dll = Path.Combine(bin, "Hardening.Samples.Ats.dll");
         if (!File.Exists(dll)) throw new InvalidOperationException($"The sample is not built ({dll} is missing): dotnet build samples/Hardening.Samples.Ats -c {RepoPaths.Configuration}.");
-        var environment = new Dictionary<string, string?>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["ConnectionStrings__Owner"] = owner,
-            ["ConnectionStrings__Postgres"] = new Npgsql.NpgsqlConnectionStringBuilder(owner) { Username = "ats_app", Password = null }.ConnectionString,
-            ["ConnectionStrings__Redis"] = redis,
-            ["Auth__PasswordCost"] = "4",
-            ["Auth__AccessTokenLifetime"] = "02:00:00",
-            ["Ats__AuthRequestsPerMinute"] = "100000",
-            ["Auth__LoginThrottle__Ip__Threshold"] = "100000",
-            ["Ats__ApiRequestsPerMinute"] = "1000000",
-            ["Ats__WorkerPollInterval"] = "00:00:00.500",
-            ["Logging__LogLevel__Default"] = "Warning",
-        };
+        var environment = SampleEnvironment.For(new Npgsql.NpgsqlConnectionStringBuilder(owner) { Username = "ats_app", Password = null }.ConnectionString, redis);
+        environment["ConnectionStrings__Owner"] = owner;
+        environment["Auth__AccessTokenLifetime"] = "02:00:00";
         (await ProcessRunner.RunAsync("dotnet", [dll, "migrate", "--contentRoot", bin], TimeSpan.FromMinutes(2), environment: environment)).EnsureSuccess("sample migrate");
 
         var address = new Uri($"http://127.0.0.1:{FreePort.Next()}");

@@ -153,20 +153,7 @@ internal sealed class DrillTopology : IAsyncDisposable
     /// <summary>The environment of an instance: Development secrets, cheap bcrypt, rate limits out of the drill's way.</summary>
     private Dictionary<string, string?> InstanceEnvironment(string postgres)
     {
-        var env = new Dictionary<string, string?>(StringComparer.Ordinal)
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["ConnectionStrings__Postgres"] = postgres,
-            ["ConnectionStrings__Redis"] = RedisConnectionString,
-            ["Auth__PasswordCost"] = "4",
-            ["Ats__AuthRequestsPerMinute"] = "1000000",
-            ["Auth__LoginThrottle__Ip__Threshold"] = "1000000",
-            ["Ats__ApiRequestsPerMinute"] = "1000000",
-            ["Ats__WorkerPollInterval"] = "00:00:00.500",
-            ["Ats__MaxResumeBytes"] = "200000",
-            ["Logging__LogLevel__Default"] = "Warning",
-            ["DOTNET_gcServer"] = "0",
-        };
+        var env = SampleEnvironment.For(postgres, RedisConnectionString);
         foreach (var (k, v) in Options.Environment)
         {
             env[k] = v;
