@@ -136,6 +136,13 @@ public sealed class FaultDrillTests
         // An epoch change without a reset.
         Assert.Contains(Check([clean[0], clean[1], new("e2", 1, "candidate.created", "b", 2), new("e2", 2, "candidate.transitioned", "c", 3)], false), v => v.Contains("without a reset", StringComparison.Ordinal));
 
+        // A write that committed after the drained outbox was read (cancelled by its client when the load stopped): its
+        // event is fine when the outbox read after the watchers stopped has it, and reported when no outbox has it.
+        SseFrame[] late = [.. clean, new("e1", 4, "candidate.created", "late", 4)];
+        var final = new Dictionary<Guid, IReadOnlyList<(string, string)>>(outbox) { [tenant] = [.. outbox[tenant], ("candidate.created", "late")] };
+        Assert.Empty(FaultChecks.SseDelivery([new WatcherRecord("w", tenant, late, 2)], outbox, final, false, new Dictionary<string, object?>()));
+        Assert.Contains(Check(late, false), v => v.Contains("in no outbox", StringComparison.Ordinal));
+
         List<string> Check(SseFrame[] frames, bool resetsAllowed) =>
             FaultChecks.SseDelivery([new WatcherRecord("w", tenant, frames, 2)], outbox, resetsAllowed, new Dictionary<string, object?>());
     }

@@ -12,7 +12,7 @@ namespace Hardening.Sse.Tests.Events;
 /// </summary>
 public sealed partial class SseEventIdModelTests
 {
-    [GeneratedRegex("^([A-Za-z0-9]{1,32})-([0-9]+)$")]
+    [GeneratedRegex(@"^([A-Za-z0-9]{1,32})-([0-9]+)\z")]
     private static partial Regex Format();
 
     private static (bool Valid, string Epoch, long Sequence) Model(string value)

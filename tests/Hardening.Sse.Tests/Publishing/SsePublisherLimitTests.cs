@@ -10,7 +10,7 @@ namespace Hardening.Sse.Tests.Publishing;
 /// <summary>The publisher's input rules at their edges, against models written from the documented rules.</summary>
 public sealed partial class SsePublisherLimitTests
 {
-    [GeneratedRegex("^[A-Za-z0-9_.:/-]{1,200}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_.:/-]{1,200}\z")]
     private static partial Regex StreamRule();
 
     private static readonly Gen<string> Streams =

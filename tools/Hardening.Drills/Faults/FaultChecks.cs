@@ -119,7 +119,16 @@ internal static class FaultChecks
     /// its data, so a client should never have to resync); with it true (a store that lost its data) events a reset
     /// skipped may be missing, up to the number it skipped.
     /// </summary>
-    public static List<string> SseDelivery(IReadOnlyList<WatcherRecord> watchers, IReadOnlyDictionary<Guid, IReadOnlyList<(string Type, string Data)>> outbox, bool resetsAllowed, IDictionary<string, object?> figures)
+    public static List<string> SseDelivery(IReadOnlyList<WatcherRecord> watchers, IReadOnlyDictionary<Guid, IReadOnlyList<(string Type, string Data)>> outbox, bool resetsAllowed, IDictionary<string, object?> figures) =>
+        SseDelivery(watchers, outbox, outbox, resetsAllowed, figures);
+
+    /// <summary>
+    /// As above, with the outbox read twice: <paramref name="outbox"/> once it had drained (every row in it was published
+    /// before the watchers stopped, so each must have arrived) and <paramref name="finalOutbox"/> after the watchers
+    /// stopped (anything a watcher received must be in it: a write cancelled when the load stopped can still commit on
+    /// the server after the first read, and its event then arrives too).
+    /// </summary>
+    public static List<string> SseDelivery(IReadOnlyList<WatcherRecord> watchers, IReadOnlyDictionary<Guid, IReadOnlyList<(string Type, string Data)>> outbox, IReadOnlyDictionary<Guid, IReadOnlyList<(string Type, string Data)>> finalOutbox, bool resetsAllowed, IDictionary<string, object?> figures)
     {
         var violations = new List<string>();
         long delivered = 0, resets = 0, reconnects = 0;
@@ -203,12 +212,13 @@ internal static class FaultChecks
                 }
             }
 
+            var allowed = Multiset(finalOutbox.TryGetValue(w.Tenant, out var finalRows) ? finalRows : []);
             foreach (var (key, count) in got)
             {
-                var wanted = want.GetValueOrDefault(key);
+                var wanted = allowed.GetValueOrDefault(key);
                 if (count > wanted)
                 {
-                    var foreign = wanted == 0 && outbox.Any(t => t.Key != w.Tenant && t.Value.Contains(key));
+                    var foreign = wanted == 0 && finalOutbox.Any(t => t.Key != w.Tenant && t.Value.Contains(key));
                     violations.Add(foreign
                         ? $"SSE watcher {w.Name}: received an event of another tenant ({key.Type} {Short(key.Data)})"
                         : wanted == 0

@@ -146,7 +146,8 @@ internal sealed class FaultsDrill : IDrill
         var refresh = new Dictionary<string, object?>(StringComparer.Ordinal);
         violations.AddRange(FaultChecks.RefreshSingleUse(outcomes, refresh));
         var sse = new Dictionary<string, object?>(StringComparer.Ordinal);
-        violations.AddRange(FaultChecks.SseDelivery([.. watchers.Select(w => w.Snapshot())], outbox, resetsAllowed, sse));
+        var finalOutbox = await FaultDatabaseChecks.OutboxAsync(topology.OwnerConnectionString, cancellationToken);
+        violations.AddRange(FaultChecks.SseDelivery([.. watchers.Select(w => w.Snapshot())], outbox, finalOutbox, resetsAllowed, sse));
         sse["sseRefusedConnects"] = Stats.ByStatus(outcomes.Where(o => o.Kind == "sse" && !o.Succeeded));
         var database = new Dictionary<string, object?>(StringComparer.Ordinal);
         violations.AddRange(await FaultDatabaseChecks.CheckAsync(topology.OwnerConnectionString, acks, database, cancellationToken));
