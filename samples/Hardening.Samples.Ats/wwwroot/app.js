@@ -47,7 +47,7 @@ async function fire(c, trigger) {
       method: "POST",
       body: JSON.stringify({ trigger, reason: `moved from the web page (${trigger})`, expectedState: c.status }),
     });
-    await refresh(c.id);
+    then(() => refresh(c.id));
   } catch (e) {
     $("error").textContent = e.message;
   }
@@ -68,8 +68,14 @@ async function loadAll() {
   } while (after);
 }
 
+// Loads, refreshes and re-syncs run one after another, so a list fetched before a change never overwrites the row
+// that change's refresh rendered.
+let work = Promise.resolve();
+const then = (step) => { work = work.then(step).catch((e) => { $("error").textContent = e.message; }); };
+
 function watch() {
   sub?.close?.();
+  $("live").textContent = "live: connecting…";
   sub = connect(`/api/events?access_token=${encodeURIComponent(token)}`, {
     eventTypes: ["candidate.created", "candidate.updated", "candidate.transitioned"],
     onEvent: (type, data) => {
@@ -77,11 +83,17 @@ function watch() {
       const li = document.createElement("li");
       li.textContent = `${type}: ${e.name ?? e.candidateId} ${e.from ? `${e.from} → ${e.to}` : ""}`;
       $("events").prepend(li);
-      refresh(e.id ?? e.candidateId).catch(() => {});
+      then(() => refresh(e.id ?? e.candidateId));
     },
-    onResync: () => loadAll(),
+    onResync: () => then(loadAll),
+    // The list is loaded once the stream is open: the server opens a new stream only after fixing where it starts,
+    // so a change made after the list was read always arrives as an event (loading first would leave a gap).
+    onOpen: ({ first }) => {
+      if (first) then(loadAll);
+      then(() => { $("live").textContent = "live: connected"; });
+    },
+    onError: () => { $("live").textContent = "live: reconnecting…"; },
   });
-  $("live").textContent = "live: connected";
 }
 
 $("login").addEventListener("submit", async (ev) => {
@@ -94,7 +106,6 @@ $("login").addEventListener("submit", async (ev) => {
     $("who").textContent = f.get("email");
     $("login").hidden = true;
     $("app").hidden = false;
-    await loadAll();
     watch();
   } catch (e) {
     $("login-error").textContent = e.message;

@@ -5,6 +5,7 @@
 //     eventTypes: ["status-changed"],
 //     onEvent: (type, data, id) => applyChange(type, JSON.parse(data)),
 //     onResync: (why) => reloadEverything(),          // reset from the server, or a gap/epoch change seen here
+//     onOpen: ({ first }) => first && loadState(),    // load the page's state once the stream's start is fixed
 //   });
 //   ...
 //   sub.close();
@@ -60,6 +61,8 @@ export function createTracker({ onEvent, onResync, lastEventId } = {}) {
 /**
  * Opens an EventSource on url and routes its events through a tracker.
  * options: eventTypes (names to listen to besides "message"), onEvent, onResync, onError,
+ * onOpen({ first }) (each time the connection opens; first is true once. A new connection opens only after the
+ * server has fixed where it starts, so state loaded in the first onOpen misses nothing published later),
  * lastEventId (resume after a known id, e.g. the one returned with the state the page loaded),
  * withCredentials, EventSource (a constructor, for tests or polyfills).
  */
@@ -78,6 +81,14 @@ export function connect(url, options = {}) {
     source.addEventListener(type, listener);
   }
   if (options.onError) source.addEventListener("error", options.onError);
+  if (options.onOpen) {
+    let opened = false;
+    source.addEventListener("open", () => {
+      const first = !opened;
+      opened = true;
+      options.onOpen({ first });
+    });
+  }
   return {
     get lastEventId() { return tracker.lastEventId; },
     get readyState() { return source.readyState; },

@@ -54,12 +54,18 @@ public sealed class BrowserClientTests
           close() { this.readyState = 2; }
           emit(type, lastEventId, data) { for (const fn of this.listeners[type] ?? []) fn({ type, lastEventId, data }); }
         }
-        const got = [], why = [];
+        const got = [], why = [], opens = [];
         const sub = connect("/events/tenant-1/apps", {
           EventSource: FakeEventSource, eventTypes: ["status-changed"], lastEventId: "e1-3", withCredentials: true,
           onEvent: (type, data, id) => got.push([type, id, data]), onResync: (r) => why.push(r.reason),
+          onOpen: (o) => opens.push(o.first),
         });
         const es = FakeEventSource.last;
+        assert.deepEqual(opens, []);
+        es.emit("open");
+        assert.deepEqual(opens, [true]);
+        es.emit("open"); // the browser reconnected
+        assert.deepEqual(opens, [true, false]);
         assert.equal(new URL(es.url).searchParams.get("lastEventId"), "e1-3");
         assert.equal(new URL(es.url).pathname, "/events/tenant-1/apps");
         assert.equal(es.init.withCredentials, true);
