@@ -52,6 +52,24 @@ public sealed class HarnessTests
     }
 
     [Fact]
+    public void Free_ports_are_distinct_bindable_and_below_the_ephemeral_range()
+    {
+        // The kernel hands ephemeral ports to outgoing connections; a server port from that range can be taken by a
+        // client socket before the server binds it (a drill once saw an instance exit while starting).
+        var low = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries)[0], System.Globalization.CultureInfo.InvariantCulture);
+        var ports = Enumerable.Range(0, 200).Select(_ => FreePort.Next()).ToList();
+        Assert.Equal(ports.Count, ports.Distinct().Count());
+        Assert.All(ports, p => Assert.InRange(p, 1024, low - 1));
+        var pairs = Enumerable.Range(0, 50).Select(_ => FreePort.Next(10000)).ToList();
+        Assert.All(pairs, p => Assert.InRange(p + 10000, 1024, low - 1));
+        foreach (var p in ports.Take(20).Concat(pairs.Take(10)).Concat(pairs.Take(10).Select(p => p + 10000)))
+        {
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, p);
+            listener.Start(); // throws if the port was not free
+        }
+    }
+
+    [Fact]
     public void Missing_binary_names_the_package_and_the_install_command()
     {
         var ex = Assert.Throws<InvalidOperationException>(() =>

@@ -44,26 +44,57 @@ public static class FreePort
     /// (two servers started in parallel never get the same port). With <paramref name="alsoFree"/>, the port at that
     /// offset is checked too (a Redis Cluster node also listens on port + 10000 for its bus).
     /// </summary>
+    /// <remarks>
+    /// Ports come from below the kernel's ephemeral range (<c>net.ipv4.ip_local_port_range</c>, 32768-60999 by default),
+    /// so an outgoing connection (a pooled database connection, a load client) cannot take a port between this call and
+    /// the server binding it: asking the kernel for port 0 hands out exactly those ephemeral ports.
+    /// </remarks>
     public static int Next(int? alsoFree = null)
     {
-        for (var attempt = 0; ; attempt++)
+        var offset = alsoFree ?? 0;
+        var high = EphemeralLow - 1 - offset; // the port and port + offset both stay below the ephemeral range
+        for (var attempt = 0; high > Low && attempt < 2000; attempt++)
         {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            listener.Stop();
-            if (alsoFree is { } offset && (port + offset > 65535 || !CanBind(port + offset)))
+            var port = Random.Shared.Next(Low, high + 1);
+            lock (HandedOut)
+            {
+                if (HandedOut.Contains(port))
+                {
+                    continue;
+                }
+            }
+
+            if (!CanBind(port) || (offset != 0 && !CanBind(port + offset)))
             {
                 continue;
             }
 
             lock (HandedOut)
             {
-                if (HandedOut.Add(port) || attempt > 1000)
+                if (HandedOut.Add(port))
                 {
                     return port;
                 }
             }
+        }
+
+        throw new InvalidOperationException($"No free loopback port pair (port, port + {offset}) below the ephemeral range {EphemeralLow}- after 2000 tries.");
+    }
+
+    private const int Low = 10000;
+
+    private static int EphemeralLow { get; } = ReadEphemeralLow();
+
+    private static int ReadEphemeralLow()
+    {
+        try
+        {
+            var parts = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            return int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return 32768;
         }
     }
 
