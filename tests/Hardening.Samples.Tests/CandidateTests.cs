@@ -145,3 +145,42 @@ public sealed class CandidateTests(AtsHost host)
         Assert.Equal(422, (int)conflict.StatusCode);
     }
 }
+
+/// <summary>
+/// Outbox rows that no publish can ever take (written by a bug or by hand: a bad stream name, an event type with a line
+/// break, data with a carriage return, data over the size limit) are skipped and logged: they neither stop the process
+/// (an exception leaving a background service stops the host) nor hold back the tenant's later events.
+/// </summary>
+[Collection(nameof(AtsCollection))]
+public sealed class OutboxPoisonTests(AtsHost host)
+{
+    public static TheoryData<string, string, string, string> Unpublishable => new()
+    {
+        { "stream name with a space", "tenant-x/has space", "candidate.updated", "{}" },
+        { "event type with a line break", "{stream}", "candidate.\nupdated", "{}" },
+        { "data with a carriage return", "{stream}", "candidate.updated", "{\"a\":\"x\ry\"}" },
+        { "data over the size limit", "{stream}", "candidate.updated", new string('x', 2_000_000) },
+        { "empty event type", "{stream}", "", "{}" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Unpublishable))]
+    public async Task An_unpublishable_outbox_row_is_skipped_and_later_events_still_arrive(string what, string stream, string eventType, string data)
+    {
+        var s = await host.NewTenantAsync();
+        using var http = s.Client();
+        await using var watch = await SseReader.OpenAsync(http, "/api/events");
+        var tenantStream = $"tenant-{s.Tenant}/candidates";
+        var row = await host.OwnerScalarAsync<long>(
+            $"INSERT INTO outbox (tenant_id, stream, event_type, data) VALUES ('{s.Tenant}', '{stream.Replace("{stream}", tenantStream, StringComparison.Ordinal)}', E'{eventType.Replace("\n", "\\n", StringComparison.Ordinal)}', E'{data.Replace("\r", "\\r", StringComparison.Ordinal).Replace("'", "''", StringComparison.Ordinal)}') RETURNING id");
+
+        var id = (await s.CreateCandidateAsync("After the poison row")).GetProperty("id").GetString()!;
+        var frames = await watch.ReadUntilAsync((type, d) => type == "candidate.created" && d.Contains(id, StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+        Assert.Contains(frames, f => f.Event == "candidate.created" && f.Data.Contains(id, StringComparison.Ordinal));
+        Assert.DoesNotContain(frames, f => f.Data.Length > 1_000_000 || f.Event is { } e && e.Contains('\n', StringComparison.Ordinal));
+        Assert.True(await host.OwnerScalarAsync<bool>($"SELECT published_at IS NOT NULL FROM outbox WHERE id = {row}"), $"{what}: the row is still pending");
+        Assert.Contains($"Outbox row {row} of tenant {s.Tenant} can never be published", host.Log, StringComparison.Ordinal);
+        using var alive = await s.Client().GetAsync("/api/candidates");
+        Assert.True(alive.IsSuccessStatusCode, $"{what}: the host answered {(int)alive.StatusCode}");
+    }
+}

@@ -22,6 +22,14 @@ internal static partial class AtsLog
     [LoggerMessage(EventId = 18005, EventName = "UnhandledError", Level = LogLevel.Error,
         Message = "Unhandled error on {Method} {Path}")]
     public static partial void UnhandledError(ILogger logger, string method, string path, Exception exception);
+
+    [LoggerMessage(EventId = 18006, EventName = "WorkerPassFailed", Level = LogLevel.Error,
+        Message = "A pass of the {Worker} failed unexpectedly; the worker waits one poll interval and goes on")]
+    public static partial void WorkerPassFailed(ILogger logger, string worker, Exception exception);
+
+    [LoggerMessage(EventId = 18007, EventName = "OutboxRowUnpublishable", Level = LogLevel.Error,
+        Message = "Outbox row {RowId} of tenant {TenantId} can never be published and is skipped")]
+    public static partial void OutboxRowUnpublishable(ILogger logger, Guid tenantId, long rowId, Exception exception);
 }
 
 /// <summary>Names of the Redis rate-limiting policies.</summary>

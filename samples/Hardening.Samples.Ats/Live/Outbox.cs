@@ -83,8 +83,27 @@ internal sealed class OutboxRelay(NpgsqlDataSource data, TenantDataSource db, Ss
             catch (NpgsqlException e)
             {
                 AtsLog.OutboxPublishFailed(log, Guid.Empty, e);
-                await Task.Delay(options.Value.WorkerPollInterval, stoppingToken);
+                await DelayAsync(options.Value.WorkerPollInterval, stoppingToken);
             }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                // Anything else (a Redis or pool error of a kind not listed above) must not end the process: an
+                // exception leaving ExecuteAsync stops the whole host, and the instance with it.
+                AtsLog.WorkerPassFailed(log, "outbox relay", e);
+                await DelayAsync(options.Value.WorkerPollInterval, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Waits, and returns quietly when the host stops meanwhile.</summary>
+    internal static async Task DelayAsync(TimeSpan delay, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(delay, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
         }
     }
 
@@ -131,7 +150,17 @@ internal sealed class OutboxRelay(NpgsqlDataSource data, TenantDataSource db, Ss
             {
                 // Keyed by the row: published again after a crash between this publish and the mark below (or by a
                 // second relay that took over meanwhile), it is not delivered twice.
-                await sse.PublishAsync(row.Stream, row.Type, row.Data, "outbox-" + row.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
+                try
+                {
+                    await sse.PublishAsync(row.Stream, row.Type, row.Data, "outbox-" + row.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
+                }
+                catch (ArgumentException e)
+                {
+                    // A row no publish can ever take (bad stream name, type or data): retrying it would hold back every
+                    // later event of the tenant for ever. Log it and mark it done, so the rest flows.
+                    AtsLog.OutboxRowUnpublishable(log, tenant, row.Id, e);
+                }
+
                 published.Add(row.Id);
             }
         }

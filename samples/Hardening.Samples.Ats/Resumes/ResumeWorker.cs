@@ -73,7 +73,13 @@ internal sealed partial class ResumeWorker(NpgsqlDataSource data, TenantDataSour
             }
             catch (NpgsqlException)
             {
-                await Task.Delay(options.Value.WorkerPollInterval, stoppingToken);
+                await OutboxRelay.DelayAsync(options.Value.WorkerPollInterval, stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                // As in the outbox relay: an exception leaving ExecuteAsync would stop the host.
+                AtsLog.WorkerPassFailed(log, "résumé worker", e);
+                await OutboxRelay.DelayAsync(options.Value.WorkerPollInterval, stoppingToken);
             }
         }
     }
