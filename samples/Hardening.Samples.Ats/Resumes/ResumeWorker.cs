@@ -107,7 +107,7 @@ internal sealed partial class ResumeWorker(NpgsqlDataSource data, TenantDataSour
             var started = Stopwatch.GetTimestamp();
             try
             {
-                var text = Parse(job.Type, job.Content, out var usedOcr);
+                var text = ParseOrExplain(job.Type, job.Content, out var usedOcr);
                 ingestion.RecordParseDuration(Stopwatch.GetElapsedTime(started));
                 ingestion.RecordProcessed();
                 if (usedOcr)
@@ -162,6 +162,26 @@ internal sealed partial class ResumeWorker(NpgsqlDataSource data, TenantDataSour
         return (left, jobs.Count);
     }
 
+    /// <summary>The most text a DOCX's <c>word/document.xml</c> may expand to (a small ZIP can inflate to gigabytes).</summary>
+    internal const int MaxDocumentXmlChars = 8 * 1024 * 1024;
+
+    /// <summary>
+    /// <see cref="Parse"/>, with every way a document can be unreadable reported as <see cref="InvalidDataException"/>:
+    /// the job then counts an attempt and ends dead-lettered, instead of failing the whole batch (and, before, the host)
+    /// on every pass.
+    /// </summary>
+    internal static string ParseOrExplain(string contentType, byte[] content, out bool usedOcr)
+    {
+        try
+        {
+            return Parse(contentType, content, out usedOcr);
+        }
+        catch (Exception e) when (e is not (InvalidDataException or OutOfMemoryException))
+        {
+            throw new InvalidDataException($"The document could not be read ({e.GetType().Name}: {e.Message}).", e);
+        }
+    }
+
     /// <summary>A stand-in parser: DOCX text from <c>word/document.xml</c>; PDF text operators, or "OCR" when it has no text.</summary>
     internal static string Parse(string contentType, byte[] content, out bool usedOcr)
     {
@@ -185,8 +205,22 @@ internal sealed partial class ResumeWorker(NpgsqlDataSource data, TenantDataSour
         }
 
         using var zip = new ZipArchive(new MemoryStream(content, writable: false), ZipArchiveMode.Read);
-        using var reader = new StreamReader(zip.GetEntry("word/document.xml")!.Open());
-        return XmlTags().Replace(reader.ReadToEnd(), " ").Trim();
+        var entry = zip.GetEntry("word/document.xml") ?? throw new InvalidDataException("The DOCX has no word/document.xml.");
+        using var reader = new StreamReader(entry.Open());
+        var xml = new StringBuilder();
+        var chunk = new char[64 * 1024];
+        int read;
+        while ((read = reader.ReadBlock(chunk, 0, chunk.Length)) > 0)
+        {
+            if (xml.Length + read > MaxDocumentXmlChars)
+            {
+                throw new InvalidDataException($"The DOCX's word/document.xml expands to more than {MaxDocumentXmlChars / (1024 * 1024)} Mi characters.");
+            }
+
+            xml.Append(chunk, 0, read);
+        }
+
+        return XmlTags().Replace(xml.ToString(), " ").Trim();
     }
 
     [GeneratedRegex(@"\(([^()\\]{1,200})\)\s*Tj")]
