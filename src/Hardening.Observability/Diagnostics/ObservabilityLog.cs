@@ -12,4 +12,12 @@ internal static partial class ObservabilityLog
     [LoggerMessage(EventId = 9002, EventName = "ScrapeRejected", Level = LogLevel.Warning,
         Message = "A request to {Path} was rejected by the authorization hook.")]
     public static partial void ScrapeRejected(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 9003, EventName = "ObservableCallbackFailed", Level = LogLevel.Warning,
+        Message = "Observable instrument callbacks threw while metrics were collected; their series are missing from this collection.")]
+    public static partial void ObservableCallbackFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 9004, EventName = "SampleFailed", Level = LogLevel.Error,
+        Message = "Sampling the alert signals failed; the sampler goes on at the next interval.")]
+    public static partial void SampleFailed(ILogger logger, Exception exception);
 }

@@ -36,6 +36,7 @@ public sealed class PrometheusExporter : IDisposable
     private readonly SortedDictionary<string, MetricFamily> _families = new(StringComparer.Ordinal);
     private MetricFamily[] _familySnapshot = [];
     private bool _familiesChanged;
+    private AggregateException? _callbackFailure;
 
     /// <summary>Starts listening to the meters in <paramref name="options"/>.</summary>
     /// <param name="options">What to export.</param>
@@ -109,10 +110,23 @@ public sealed class PrometheusExporter : IDisposable
                 }
             }
 
-            _listener.RecordObservableInstruments();
+            try
+            {
+                _listener.RecordObservableInstruments();
+            }
+            catch (AggregateException e)
+            {
+                // Every observable callback has run; the ones that threw (an app's gauge, a bug) have no series this
+                // time. A scrape or a sample must not fail for the rest; the in-process sampler logs it.
+                Volatile.Write(ref _callbackFailure, e);
+            }
+
             return families;
         }
     }
+
+    /// <summary>The exceptions of the observable callbacks that threw since the last call, or null.</summary>
+    internal AggregateException? TakeCallbackFailure() => Interlocked.Exchange(ref _callbackFailure, null);
 
     /// <summary>The family named <paramref name="prometheusName"/> (no polling).</summary>
     internal MetricFamily? Family(string prometheusName)

@@ -283,3 +283,48 @@ public sealed class PrometheusExporterTests(PostgresFixture postgres) : IClassFi
         return new PrometheusExporter(options);
     }
 }
+
+/// <summary>
+/// An observable instrument whose callback throws (an app's gauge reading a pool that is gone, a bug) costs only its own
+/// series: the scrape still answers with everything else, and the in-process sampler keeps the host running (an
+/// exception leaving a background service stops the host).
+/// </summary>
+public sealed class ThrowingCallbackTests
+{
+    [Fact]
+    public void A_throwing_gauge_loses_only_its_own_series()
+    {
+        using var meter = new System.Diagnostics.Metrics.Meter("test.throwing." + Guid.NewGuid().ToString("N"));
+        var options = new PrometheusExporterOptions();
+        options.Meters.Add(meter.Name);
+        using var exporter = new PrometheusExporter(options);
+        meter.CreateObservableGauge<long>("test.broken", (Func<long>)(() => throw new InvalidOperationException("the pool is gone")));
+        meter.CreateObservableGauge<long>("test.healthy", () => 7);
+        meter.CreateCounter<long>("test.events").Add(2);
+
+        var samples = Exposition.Parse(exporter.Scrape());
+        Assert.Equal(7, samples.Single(s => s.Name == "test_healthy").Value);
+        Assert.Equal(2, samples.Single(s => s.Name == "test_events_total").Value);
+        Assert.DoesNotContain(samples, s => s.Name == "test_broken");
+    }
+
+    [Fact]
+    public async Task A_throwing_gauge_does_not_stop_the_host_or_the_metrics_endpoint()
+    {
+        var meterName = "test.throwing." + Guid.NewGuid().ToString("N");
+        using var meter = new System.Diagnostics.Metrics.Meter(meterName);
+        meter.CreateObservableGauge<long>("test.broken", (Func<long>)(() => throw new InvalidOperationException("the pool is gone")));
+        await using var app = await TestApp.StartAsync(
+            b => b.Services.AddHardeningObservability(o =>
+            {
+                o.Prometheus.Meters.Add(meterName);
+                o.Diagnostics.SampleInterval = TimeSpan.FromSeconds(1);
+            }),
+            a => a.MapHardeningMetrics());
+        var lifetime = app.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
+        await Task.Delay(TimeSpan.FromSeconds(3)); // three samples
+        Assert.False(lifetime.ApplicationStopping.IsCancellationRequested, "the host was stopped");
+        using var response = await app.Client(authenticated: true).GetAsync("/metrics");
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+    }
+}
