@@ -18,20 +18,11 @@ public sealed class WebPageTests(AtsHost host)
         var id = (await s.CreateCandidateAsync("Katherine Johnson")).GetProperty("id").GetString()!;
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        });
+        await using var browser = await LaunchAsync(playwright);
         var page = await browser.NewPageAsync();
         var errors = new List<string>();
         page.PageError += (_, e) => errors.Add(e);
-        await page.GotoAsync(host.BaseAddress.ToString());
-        await page.FillAsync("input[name=tenant]", s.Tenant);
-        await page.FillAsync("input[name=email]", s.Email);
-        await page.FillAsync("input[name=password]", s.Password);
-        await page.ClickAsync("#login button[type=submit]");
+        await LogInAsync(page, s);
 
         var row = page.Locator($"tr[data-id='{id}']");
         await Assertions.Expect(row.Locator(".status")).ToHaveTextAsync("APPLIED", new() { Timeout = 30_000 });
@@ -71,12 +62,7 @@ public sealed class WebPageTests(AtsHost host)
         await using var published = await SseReader.OpenAsync(http, "/api/events");
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        });
+        await using var browser = await LaunchAsync(playwright);
         var page = await browser.NewPageAsync();
         var errors = new List<string>();
         page.PageError += (_, e) => errors.Add(e);
@@ -88,11 +74,7 @@ public sealed class WebPageTests(AtsHost host)
             await release.Task;
             await route.ContinueAsync();
         });
-        await page.GotoAsync(host.BaseAddress.ToString());
-        await page.FillAsync("input[name=tenant]", s.Tenant);
-        await page.FillAsync("input[name=email]", s.Email);
-        await page.FillAsync("input[name=password]", s.Password);
-        await page.ClickAsync("#login button[type=submit]");
+        await LogInAsync(page, s);
         await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
         var (status, _) = await s.TransitionAsync(id, "screen", "APPLIED", "moved while the page connects");
@@ -109,5 +91,21 @@ public sealed class WebPageTests(AtsHost host)
         Assert.Equal(200, status);
         await Assertions.Expect(row.Locator(".status")).ToHaveTextAsync("REJECTED", new() { Timeout = 30_000 });
         Assert.Empty(errors);
+    }
+
+    private static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new()
+    {
+        ExecutablePath = "/usr/bin/chromium",
+        Headless = true,
+        Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+    });
+
+    private async Task LogInAsync(IPage page, Session s)
+    {
+        await page.GotoAsync(host.BaseAddress.ToString());
+        await page.FillAsync("input[name=tenant]", s.Tenant);
+        await page.FillAsync("input[name=email]", s.Email);
+        await page.FillAsync("input[name=password]", s.Password);
+        await page.ClickAsync("#login button[type=submit]");
     }
 }
