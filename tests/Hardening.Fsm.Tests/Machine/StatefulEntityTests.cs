@@ -1,0 +1,137 @@
+using Hardening.Fsm.Tests.Pipeline;
+using static Hardening.Fsm.Tests.Pipeline.CandidatePipeline;
+
+namespace Hardening.Fsm.Tests.Machine;
+
+/// <summary>An entity's constructor, a restored entity's history, and the seqlock a decision reads it under.</summary>
+public sealed class StatefulEntityTests
+{
+    private static readonly Actor Recruiter = Actor.User("recruiter-7");
+
+    [Fact]
+    public void A_missing_or_blank_state_is_refused_with_the_parameter_name()
+    {
+        Assert.Equal("state", Assert.Throws<ArgumentNullException>(() => Candidate.Load(1, null!, false, null, false)).ParamName);
+        Assert.Equal("state", Assert.Throws<ArgumentException>(() => Candidate.Load(1, "", false, null, false)).ParamName);
+        Assert.Equal("state", Assert.Throws<ArgumentException>(() => Candidate.Load(1, " \t", false, null, false)).ParamName);
+    }
+
+    [Fact]
+    public void A_restored_entity_lists_its_current_state_first_and_each_visited_state_once()
+    {
+        var c = Candidate.Load(1, Interview, false, null, false, 2, [Applied, Interview, Screening, Applied, Screening]);
+
+        Assert.Equal([Interview, Applied, Screening], c.VisitedStates);
+        Assert.Equal((Interview, 2L), (c.State, c.Version));
+    }
+
+    [Fact]
+    public void A_restored_entity_keeps_its_history_through_transitions()
+    {
+        var m = Build();
+        var c = Candidate.Load(1, Interview, false, 10, false, 2, [Applied, Screening]);
+
+        Assert.True(m.TryFire(c, "make_offer", Recruiter, "offer", Interview).Accepted);
+
+        Assert.Equal([Interview, Applied, Screening, Offer], c.VisitedStates);
+        Assert.Equal(3, c.Version);
+    }
+
+    [Fact]
+    public void The_state_a_restored_entity_is_in_counts_as_visited_for_history_requirements()
+    {
+        // LEFT_COMPANY may only be entered after JOINED; a candidate loaded in JOINED with no stored history has been there.
+        var m = Build();
+        var c = Candidate.Load(1, Joined, false, 10, true, 4);
+
+        var r = m.TryFire(c, "leave", Recruiter, "resigned", Joined);
+
+        Assert.True(r.Accepted, r.ToString());
+        Assert.Equal([Joined, LeftCompany], c.VisitedStates);
+    }
+
+    [Theory]
+    [InlineData(new[] { Applied, Screening }, RejectionReason.HistoryMissing)]
+    [InlineData(new[] { Applied, Screening, Interview }, RejectionReason.None)]
+    public void A_restored_entity_is_held_to_its_stored_history(string[] visited, RejectionReason expected)
+    {
+        // JOINED may only be entered after INTERVIEW (the referral fast track skips it).
+        var m = Build();
+        var c = Candidate.Load(1, Offer, false, 10, true, 3, visited);
+
+        var r = m.TryFire(c, "hire", Recruiter, "signed", Offer);
+
+        Assert.Equal(expected, r.Reason);
+        Assert.Equal(expected == RejectionReason.None ? Joined : Offer, c.State);
+    }
+
+    /// <summary>
+    /// A decision that starts while another thread applies a transition (entry effects written, state not yet) must not
+    /// read the half-written entity: it waits for the writer and then decides on the result. The writer is held in the
+    /// middle of its write by this test (the machine's own steps: lock, begin, effect, commit, end), and the reader's
+    /// wait is observed through <see cref="StatefulEntity.OnWaitingForWriter"/>, so the interleaving is exact.
+    /// </summary>
+    [Fact]
+    public async Task A_decision_that_arrives_during_a_transition_waits_for_it_and_decides_on_its_result()
+    {
+        var m = Build();
+        var c = Candidate.Load(5, Interview, false, 100, false, 2, [Applied, Screening]);
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var release = new ManualResetEventSlim();
+        StatefulEntity.OnWaitingForWriter = e =>
+        {
+            if (ReferenceEquals(e, c))
+            {
+                waiting.TrySetResult();
+            }
+        };
+
+        try
+        {
+            // Half-way through a transition to WITHDRAWN whose entry effect clears the salary: read now, the make_offer
+            // guard would fail on a state the entity is never in.
+            var writer = Task.Factory.StartNew(
+                () =>
+                {
+                    c.Gate.Enter();
+                    try
+                    {
+                        c.BeginWrite();
+                        c.ExpectedSalary = null;
+                        holding.SetResult();
+                        release.Wait();
+                        c.Commit(Withdrawn);
+                    }
+                    finally
+                    {
+                        c.EndWrite();
+                        c.Gate.Exit();
+                    }
+                },
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default);
+            await holding.Task;
+
+            var reader = Task.Factory.StartNew(
+                () => m.TryFire(c, "make_offer", Recruiter, "offer", Interview), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+            // The delay is a hang guard only: the correct reader signals its wait at once, whatever the load.
+            var first = await Task.WhenAny(reader, waiting.Task, Task.Delay(TimeSpan.FromMinutes(2)));
+            Assert.True(first == waiting.Task, first == reader ? $"decided during the write: {await reader}" : "the reader neither decided nor waited");
+
+            release.Set();
+            await writer;
+            var r = await reader.WaitAsync(TimeSpan.FromMinutes(2));
+
+            Assert.Equal(TransitionResult.Reject(RejectionReason.StaleState, Withdrawn, "make_offer"), r);
+            Assert.Equal((Withdrawn, 3L), (c.State, c.Version));
+        }
+        finally
+        {
+            release.Set();
+            StatefulEntity.OnWaitingForWriter = null;
+        }
+    }
+}
