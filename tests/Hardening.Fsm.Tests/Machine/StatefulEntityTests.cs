@@ -76,22 +76,62 @@ public sealed class StatefulEntityTests
     {
         var m = Build();
         var c = Candidate.Load(5, Interview, false, 100, false, 2, [Applied, Screening]);
-        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var release = new ManualResetEventSlim();
-        StatefulEntity.OnWaitingForWriter = e =>
-        {
-            if (ReferenceEquals(e, c))
-            {
-                waiting.TrySetResult();
-            }
-        };
+        await using var writer = HeldWriter.Start(c);
 
-        try
+        var reader = Task.Factory.StartNew(
+            () => m.TryFire(c, "make_offer", Recruiter, "offer", Interview), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        // The delay is a hang guard only: the correct reader signals its wait at once, whatever the load.
+        var first = await Task.WhenAny(reader, writer.ReaderWaiting, Task.Delay(TimeSpan.FromMinutes(2)));
+        Assert.True(first == writer.ReaderWaiting, first == reader ? $"decided during the write: {await reader}" : "the reader neither decided nor waited");
+
+        await writer.FinishAsync();
+        var r = await reader.WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(TransitionResult.Reject(RejectionReason.StaleState, Withdrawn, "make_offer"), r);
+        Assert.Equal((Withdrawn, 3L), (c.State, c.Version));
+    }
+
+    [Fact]
+    public async Task A_stale_request_is_refused_at_once_without_waiting_for_a_transition_in_progress()
+    {
+        var m = Build();
+        var c = Candidate.Load(5, Interview, false, 100, false, 2, [Applied, Screening]);
+        await using var writer = HeldWriter.Start(c);
+
+        var reader = Task.Factory.StartNew(
+            () => m.TryFire(c, "screen", Recruiter, "late click", Applied), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        var first = await Task.WhenAny(reader, writer.ReaderWaiting, Task.Delay(TimeSpan.FromMinutes(2)));
+        Assert.True(first == reader, first == writer.ReaderWaiting ? "the stale request waited for the writer" : "the reader neither decided nor waited");
+        Assert.Equal(TransitionResult.Reject(RejectionReason.StaleState, Interview, "screen"), await reader);
+    }
+
+    /// <summary>
+    /// A transition to WITHDRAWN held half-way on its own thread, the machine's steps in order: lock, begin the write, an
+    /// entry effect (clearing the salary), then, once released, the new state and the end of the write.
+    /// <see cref="ReaderWaiting"/> completes when a reader of the entity finds the write in progress and waits.
+    /// </summary>
+    private sealed class HeldWriter : IAsyncDisposable
+    {
+        private readonly TaskCompletionSource _waiting = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ManualResetEventSlim _release = new();
+        private Task _thread = Task.CompletedTask;
+
+        public Task ReaderWaiting => _waiting.Task;
+
+        public static HeldWriter Start(Candidate c)
         {
-            // Half-way through a transition to WITHDRAWN whose entry effect clears the salary: read now, the make_offer
-            // guard would fail on a state the entity is never in.
-            var writer = Task.Factory.StartNew(
+            var w = new HeldWriter();
+            var holding = new ManualResetEventSlim();
+            StatefulEntity.OnWaitingForWriter = e =>
+            {
+                if (ReferenceEquals(e, c))
+                {
+                    w._waiting.TrySetResult();
+                }
+            };
+            w._thread = Task.Factory.StartNew(
                 () =>
                 {
                     c.Gate.Enter();
@@ -99,8 +139,8 @@ public sealed class StatefulEntityTests
                     {
                         c.BeginWrite();
                         c.ExpectedSalary = null;
-                        holding.SetResult();
-                        release.Wait();
+                        holding.Set();
+                        w._release.Wait();
                         c.Commit(Withdrawn);
                     }
                     finally
@@ -112,26 +152,22 @@ public sealed class StatefulEntityTests
                 CancellationToken.None,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);
-            await holding.Task;
-
-            var reader = Task.Factory.StartNew(
-                () => m.TryFire(c, "make_offer", Recruiter, "offer", Interview), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-            // The delay is a hang guard only: the correct reader signals its wait at once, whatever the load.
-            var first = await Task.WhenAny(reader, waiting.Task, Task.Delay(TimeSpan.FromMinutes(2)));
-            Assert.True(first == waiting.Task, first == reader ? $"decided during the write: {await reader}" : "the reader neither decided nor waited");
-
-            release.Set();
-            await writer;
-            var r = await reader.WaitAsync(TimeSpan.FromMinutes(2));
-
-            Assert.Equal(TransitionResult.Reject(RejectionReason.StaleState, Withdrawn, "make_offer"), r);
-            Assert.Equal((Withdrawn, 3L), (c.State, c.Version));
+            holding.Wait();
+            holding.Dispose();
+            return w;
         }
-        finally
+
+        public async Task FinishAsync()
         {
-            release.Set();
+            _release.Set();
+            await _thread;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await FinishAsync();
             StatefulEntity.OnWaitingForWriter = null;
+            _release.Dispose();
         }
     }
 }
