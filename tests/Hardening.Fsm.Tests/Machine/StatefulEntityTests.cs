@@ -78,12 +78,10 @@ public sealed class StatefulEntityTests
         var c = Candidate.Load(5, Interview, false, 100, false, 2, [Applied, Screening]);
         await using var writer = HeldWriter.Start(c);
 
-        var reader = Task.Factory.StartNew(
-            () => m.TryFire(c, "make_offer", Recruiter, "offer", Interview), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var reader = OnItsOwnThread(() => m.TryFire(c, "make_offer", Recruiter, "offer", Interview));
 
-        // The delay is a hang guard only: the correct reader signals its wait at once, whatever the load.
-        var first = await Task.WhenAny(reader, writer.ReaderWaiting, Task.Delay(TimeSpan.FromMinutes(2)));
-        Assert.True(first == writer.ReaderWaiting, first == reader ? $"decided during the write: {await reader}" : "the reader neither decided nor waited");
+        var waited = await writer.WaitedForFirstAsync(reader);
+        Assert.True(waited, waited ? null : $"decided during the write: {await reader}");
 
         await writer.FinishAsync();
         var r = await reader.WaitAsync(TimeSpan.FromMinutes(2));
@@ -99,18 +97,19 @@ public sealed class StatefulEntityTests
         var c = Candidate.Load(5, Interview, false, 100, false, 2, [Applied, Screening]);
         await using var writer = HeldWriter.Start(c);
 
-        var reader = Task.Factory.StartNew(
-            () => m.TryFire(c, "screen", Recruiter, "late click", Applied), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var reader = OnItsOwnThread(() => m.TryFire(c, "screen", Recruiter, "late click", Applied));
 
-        var first = await Task.WhenAny(reader, writer.ReaderWaiting, Task.Delay(TimeSpan.FromMinutes(2)));
-        Assert.True(first == reader, first == writer.ReaderWaiting ? "the stale request waited for the writer" : "the reader neither decided nor waited");
+        Assert.False(await writer.WaitedForFirstAsync(reader), "the stale request waited for the writer");
         Assert.Equal(TransitionResult.Reject(RejectionReason.StaleState, Interview, "screen"), await reader);
     }
+
+    private static Task<T> OnItsOwnThread<T>(Func<T> work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>
     /// A transition to WITHDRAWN held half-way on its own thread, the machine's steps in order: lock, begin the write, an
     /// entry effect (clearing the salary), then, once released, the new state and the end of the write.
-    /// <see cref="ReaderWaiting"/> completes when a reader of the entity finds the write in progress and waits.
+    /// <see cref="WaitedForFirstAsync"/> tells whether a reader of the entity found the write in progress and waited.
     /// </summary>
     private sealed class HeldWriter : IAsyncDisposable
     {
@@ -118,7 +117,14 @@ public sealed class StatefulEntityTests
         private readonly ManualResetEventSlim _release = new();
         private Task _thread = Task.CompletedTask;
 
-        public Task ReaderWaiting => _waiting.Task;
+        /// <summary>True when the reader started waiting for this writer before it decided, false when it decided first.</summary>
+        public async Task<bool> WaitedForFirstAsync(Task reader)
+        {
+            // The delay is a hang guard only: a correct reader decides or signals its wait at once, whatever the load.
+            var first = await Task.WhenAny(reader, _waiting.Task, Task.Delay(TimeSpan.FromMinutes(2)));
+            Assert.True(first == reader || first == _waiting.Task, "the reader neither decided nor waited");
+            return first == _waiting.Task;
+        }
 
         public static HeldWriter Start(Candidate c)
         {
