@@ -62,6 +62,12 @@ public abstract class StatefulEntity
         return (seq & 1) == 0 ? seq : WaitForWriter();
     }
 
+    /// <summary>
+    /// Test seam: called with the entity each time a reader finds a transition in progress and waits, so a test can hold a
+    /// writer half-way and know the reader is waiting. Null outside tests; only the waiting (slow) path reads it.
+    /// </summary>
+    internal static Action<StatefulEntity>? OnWaitingForWriter { get; set; }
+
     private int WaitForWriter()
     {
         var spin = default(SpinWait);
@@ -73,6 +79,7 @@ public abstract class StatefulEntity
                 return seq;
             }
 
+            OnWaitingForWriter?.Invoke(this);
             spin.SpinOnce();
         }
     }

@@ -303,6 +303,7 @@ public sealed class DefinitionRuleTests
         Assert.Equal("State machine 'machine' has 1 problem(s):\n- broken", plain.Message);
         var empty = new StateMachineDefinitionException();
         Assert.Equal(["The definition is invalid."], empty.Problems);
+        Assert.Equal("State machine 'machine' has 1 problem(s):\n- The definition is invalid.", empty.Message);
         var inner = new InvalidOperationException("inner");
         var wrapped = new StateMachineDefinitionException("outer", inner);
         Assert.Equal(["outer"], wrapped.Problems);

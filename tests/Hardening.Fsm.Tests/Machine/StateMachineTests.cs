@@ -38,6 +38,8 @@ public sealed class StateMachineTests
         var rec = r.Record!;
         Assert.Equal(("candidate", "42", Applied, Screening, "screen", "importer", ActorKind.System, "CV parsed", clock.GetUtcNow(), false, 1L),
             (rec.Machine, rec.EntityId, rec.From, rec.To, rec.Trigger, rec.ActorId, rec.ActorKind, rec.Reason, rec.OccurredAt, rec.IsTerminal, rec.Version));
+        Assert.Equal("candidate 42: APPLIED -> SCREENING (screen) by SYSTEM importer: CV parsed", rec.ToString());
+        Assert.Equal(rec.ToString(), r.ToString());
         Assert.Same(rec, Assert.Single(sink.Records));
         Assert.Equal(Screening, c.State);
         Assert.Equal(1, c.Version);
@@ -133,9 +135,28 @@ public sealed class StateMachineTests
     public void Invalid_arguments_throw_instead_of_being_rejected()
     {
         var m = Build();
-        Assert.Throws<ArgumentNullException>(() => m.TryFire(null!, "screen", Recruiter, "r", Applied));
-        Assert.Throws<ArgumentNullException>(() => m.TryFire(new Candidate(1), null!, Recruiter, "r", Applied));
-        Assert.Throws<ArgumentNullException>(() => m.TryFire(new Candidate(1), "screen", Recruiter, "r", null!));
+        Assert.Equal("entity", Assert.Throws<ArgumentNullException>(() => m.TryFire(null!, "screen", Recruiter, "r", Applied)).ParamName);
+        Assert.Equal("trigger", Assert.Throws<ArgumentNullException>(() => m.TryFire(new Candidate(1), null!, Recruiter, "r", Applied)).ParamName);
+        Assert.Equal("expectedState", Assert.Throws<ArgumentNullException>(() => m.TryFire(new Candidate(1), "screen", Recruiter, "r", null!)).ParamName);
+        Assert.Equal("entity", Assert.Throws<ArgumentNullException>(() => m.CheckInvariants(null!)).ParamName);
+        Assert.Equal("state", Assert.Throws<ArgumentNullException>(() => m.PermittedTriggers(null!)).ParamName);
+        Assert.Equal("mapping", Assert.Throws<ArgumentNullException>(() => m.ToPostgresSql(null!)).ParamName);
+    }
+
+    [Fact]
+    public void An_entity_in_a_state_the_machine_does_not_know_is_refused_and_reported()
+    {
+        // A stored status the definition no longer has (renamed or removed state): no transition, and the check says why.
+        var m = Build();
+        var c = Candidate.Load(1, "ARCHIVED", false, null, false, 9);
+
+        var r = m.TryFire(c, "screen", Recruiter, "r", "ARCHIVED");
+
+        Assert.Equal(TransitionResult.Reject(RejectionReason.NotPermitted, "ARCHIVED", "screen"), r);
+        Assert.Equal("Trigger 'screen' is not permitted in state 'ARCHIVED'.", r.Message);
+        Assert.Equal(("ARCHIVED", 9L), (c.State, c.Version));
+        Assert.Equal(["unknown state 'ARCHIVED'"], m.CheckInvariants(c));
+        Assert.Empty(m.PermittedTriggers("ARCHIVED"));
     }
 
     [Fact]
