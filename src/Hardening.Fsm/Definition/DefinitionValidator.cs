@@ -216,6 +216,19 @@ internal static partial class DefinitionValidator
     private static void CheckEffects<TEntity>(StateMachineBuilder<TEntity> b, IReadOnlyList<StateConfiguration<TEntity>> states, List<string> problems)
         where TEntity : StatefulEntity
     {
+        // An invariant that can never hold, whatever the fields: no entity could ever be in the state (or, machine-wide,
+        // in any state), so every transition into it would be refused at run time. Refuse the definition instead.
+        var none = new Dictionary<FieldDefinition, object?>();
+        var neverGlobal = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, c) in b.GlobalInvariants)
+        {
+            if (ConditionCompiler.IsConstantFalse(ConditionCompiler.Substitute(c, none)))
+            {
+                neverGlobal.Add(name);
+                problems.Add($"Machine-wide invariant '{name}' can never hold ({c}): no entity could be in any state.");
+            }
+        }
+
         foreach (var s in states)
         {
             foreach (var dup in s.Effects.GroupBy(e => e.Field).Where(g => g.Count() > 1))
@@ -225,6 +238,14 @@ internal static partial class DefinitionValidator
 
             if (s.Effects.Count == 0)
             {
+                foreach (var (name, c) in s.Invariants)
+                {
+                    if (ConditionCompiler.IsConstantFalse(ConditionCompiler.Substitute(c, none)))
+                    {
+                        problems.Add($"Invariant '{name}' of state '{s.Name}' can never hold ({c}): no entity could ever enter '{s.Name}'.");
+                    }
+                }
+
                 continue;
             }
 
@@ -234,7 +255,7 @@ internal static partial class DefinitionValidator
                 known[f] = v;
             }
 
-            foreach (var (name, c) in s.Invariants.Concat(b.GlobalInvariants))
+            foreach (var (name, c) in s.Invariants.Concat(b.GlobalInvariants.Where(g => !neverGlobal.Contains(g.Name))))
             {
                 if (ConditionCompiler.IsConstantFalse(ConditionCompiler.Substitute(c, known)))
                 {

@@ -242,6 +242,65 @@ public sealed class DefinitionRuleTests
             "Invariant 'right_or' uses field 'flag' that was declared on another builder; declare fields on this builder.");
     }
 
+    /// <summary>Conditions that hold for no entity, each with its rendering, built without any state's effects.</summary>
+    public static TheoryData<string, string> NeverTrue => new()
+    {
+        { "false", "false" },
+        { "not true", "not true" },
+        { "flag and false", "(flag = true and false)" },
+        { "false or false", "(false or false)" },
+        { "flag and not flag", "(flag = true and not flag = true)" },
+    };
+
+    private static Condition Never(StateMachineBuilder<Gadget> b, string which)
+    {
+        var flag = b.ProtectedField(g => g.Flag, "flag");
+        return which switch
+        {
+            "false" => Condition.False,
+            "not true" => !Condition.True,
+            "flag and false" => flag.IsTrue() & Condition.False,
+            "false or false" => Condition.False | Condition.False,
+            _ => flag.IsTrue() & !flag.IsTrue(),
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(NeverTrue))]
+    public void A_state_invariant_that_can_never_hold_is_refused(string which, string rendered)
+    {
+        var b = Valid();
+        var c = Never(b, which);
+        if (which == "flag and not flag")
+        {
+            // Not folded: the simplifier does not reason about a field against its own negation; only constants are.
+            b.Configure("B").Invariant("never", c);
+            Assert.Equal(2, b.Build().States.Count);
+            return;
+        }
+
+        b.Configure("B").Invariant("never", c);
+        AssertProblems(b, $"Invariant 'never' of state 'B' can never hold ({rendered}): no entity could ever enter 'B'.");
+    }
+
+    [Theory]
+    [MemberData(nameof(NeverTrue))]
+    public void A_machine_wide_invariant_that_can_never_hold_is_refused_once(string which, string rendered)
+    {
+        var b = Valid();
+        var c = Never(b, which);
+        if (which == "flag and not flag")
+        {
+            b.Invariant("never", c);
+            Assert.Equal(2, b.Build().States.Count);
+            return;
+        }
+
+        b.Invariant("never", c);
+        b.Configure("B").OnEntrySet(b.ProtectedField(g => g.Count, "count"), 1);
+        AssertProblems(b, $"Machine-wide invariant 'never' can never hold ({rendered}): no entity could be in any state.");
+    }
+
     [Fact]
     public void Effect_setting_null_is_rendered_as_null()
     {
