@@ -45,7 +45,8 @@ public sealed class MigrationCatalogTests(PostgresFixture postgres) : IClassFixt
           UNION ALL SELECT format('role %s login=%s super=%s bypass=%s createrole=%s createdb=%s repl=%s', rolname, rolcanlogin, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolreplication)
             FROM pg_roles WHERE rolname = '{role}'
           UNION ALL SELECT format('member %s of %s', member::regrole, roleid::regrole) FROM pg_auth_members WHERE member::regrole::text = '{role}' OR roleid::regrole::text = '{role}'
-          UNION ALL SELECT format('setting %s %s', setrole, setconfig) FROM pg_db_role_setting WHERE setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
+          UNION ALL SELECT format('setting %s %s', setrole, setconfig) FROM pg_db_role_setting
+            WHERE setrole IN (SELECT oid FROM pg_roles WHERE rolname = '{role}') OR (setrole = 0 AND setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()))
         ) s
         """;
 
