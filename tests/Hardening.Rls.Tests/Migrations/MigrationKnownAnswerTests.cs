@@ -347,6 +347,17 @@ public sealed class MigrationKnownAnswerTests
             """, up, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_unique_key_of_several_columns_lists_them_in_order()
+    {
+        var migration = new TenantSchema("ats_app").Table("slots", t => t.Unique("day", "room")).GenerateMigration();
+        Assert.Contains("""
+                                   = ARRAY['tenant_id', 'day', 'room']::text[]) THEN
+                ALTER TABLE public.slots ADD CONSTRAINT slots_tenant_id_day_room_rls_key UNIQUE (tenant_id, day, room);
+            """, migration.Up, StringComparison.Ordinal);
+        Assert.Contains("\nALTER TABLE public.slots DROP CONSTRAINT IF EXISTS slots_tenant_id_day_room_rls_key;\n", migration.Down, StringComparison.Ordinal);
+    }
+
     /// <summary>Joins parts as the generator's AppendLine does: each part followed by a newline.</summary>
     private static string Lines(params string[] parts) => string.Concat(parts.Select(p => p + "\n"));
 
