@@ -36,6 +36,50 @@ internal static class PostgresNames
         return name;
     }
 
+    /// <summary>
+    /// PostgreSQL 15's key words that are not unreserved (reserved, type/function-name and column-name key words, as
+    /// listed by <c>pg_get_keywords()</c> with a category other than U): unquoted, they are refused or mean something
+    /// else where a plain name stands alone (a role, a schema, a column, a policy), and <c>quote_ident</c> quotes them.
+    /// </summary>
+    private static readonly System.Collections.Frozen.FrozenSet<string> NonUnreservedKeywords = System.Collections.Frozen.FrozenSet.ToFrozenSet(
+    [
+        "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization",
+        "between", "bigint", "binary", "bit", "boolean", "both", "case", "cast", "char", "character", "check",
+        "coalesce", "collate", "collation", "column", "concurrently", "constraint", "create", "cross",
+        "current_catalog", "current_date", "current_role", "current_schema", "current_time",
+        "current_timestamp", "current_user", "dec", "decimal", "default", "deferrable", "desc", "distinct",
+        "do", "else", "end", "except", "exists", "extract", "false", "fetch", "float", "for", "foreign",
+        "freeze", "from", "full", "grant", "greatest", "group", "grouping", "having", "ilike", "in",
+        "initially", "inner", "inout", "int", "integer", "intersect", "interval", "into", "is", "isnull",
+        "join", "lateral", "leading", "least", "left", "like", "limit", "localtime", "localtimestamp",
+        "national", "natural", "nchar", "none", "normalize", "not", "notnull", "null", "nullif", "numeric",
+        "offset", "on", "only", "or", "order", "out", "outer", "overlaps", "overlay", "placing", "position",
+        "precision", "primary", "real", "references", "returning", "right", "row", "select", "session_user",
+        "setof", "similar", "smallint", "some", "substring", "symmetric", "table", "tablesample", "then",
+        "time", "timestamp", "to", "trailing", "treat", "trim", "true", "union", "unique", "user", "using",
+        "values", "varchar", "variadic", "verbose", "when", "where", "window", "with", "xmlattributes",
+        "xmlconcat", "xmlelement", "xmlexists", "xmlforest", "xmlnamespaces", "xmlparse", "xmlpi", "xmlroot",
+        "xmlserialize", "xmltable"
+    ], StringComparer.Ordinal);
+
+    /// <summary>
+    /// Returns <paramref name="name"/> when it is a plain identifier (see <see cref="PlainIdentifier"/>) that is also no
+    /// PostgreSQL key word other than an unreserved one, so it can stand alone unquoted (a role, schema, column or
+    /// policy name); otherwise throws naming <paramref name="role"/>.
+    /// </summary>
+    public static string UnquotedIdentifier(string? name, string role, string paramName, string example = "jobs")
+    {
+        PlainIdentifier(name, role, paramName, example);
+        if (NonUnreservedKeywords.Contains(name!))
+        {
+            throw new ArgumentException(
+                $"The {role} name '{name}' is a PostgreSQL key word that cannot stand unquoted as a name; choose another name such as '{example}' (generated SQL relies on names that need no quoting).",
+                paramName);
+        }
+
+        return name!;
+    }
+
     /// <summary>True for 1-63 lower-case ASCII letters, digits and '_', not starting with a digit.</summary>
     public static bool IsPlainIdentifier(ReadOnlySpan<char> name) => IsIdentifier(name, lowerCaseOnly: true);
 

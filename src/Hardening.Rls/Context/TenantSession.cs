@@ -269,11 +269,9 @@ public sealed class TenantSession : IAsyncDisposable
             user.Parameters.Add(parameters[i].Clone());
         }
 
-        var batch = new NpgsqlBatch(Connection, Transaction);
-        if (command.CommandTimeout != 30)
-        {
-            batch.Timeout = command.CommandTimeout;
-        }
+        // Always the command's timeout: once bound to the connection it reads the connection string's Command
+        // Timeout unless set explicitly, so an explicit 30 (Npgsql's default) is kept over a shorter connection default.
+        var batch = new NpgsqlBatch(Connection, Transaction) { Timeout = command.CommandTimeout };
 
         batch.BatchCommands.Add(_source.CreateContextCommand(_values));
         batch.BatchCommands.Add(user);

@@ -30,9 +30,10 @@ public sealed class TenantSchema
 
     /// <summary>Creates a model whose policies apply to <paramref name="appRole"/>.</summary>
     /// <param name="appRole">The role the application connects as (created NOLOGIN unless <see cref="AppRoleCanLogin"/>).</param>
+    /// <exception cref="ArgumentException"><paramref name="appRole"/> is not a plain identifier, is a PostgreSQL key word other than an unreserved one, or starts with <c>pg_</c>.</exception>
     public TenantSchema(string appRole)
     {
-        AppRole = PostgresNames.PlainIdentifier(appRole, "application role", nameof(appRole));
+        AppRole = PostgresNames.UnquotedIdentifier(appRole, "application role", nameof(appRole));
         if (AppRole.StartsWith("pg_", StringComparison.Ordinal))
         {
             throw new ArgumentException("Role names starting with 'pg_' are reserved by PostgreSQL.", nameof(appRole));
@@ -91,13 +92,13 @@ public sealed class TenantSchema
 
     /// <summary>Generates the idempotent up and down SQL.</summary>
     /// <returns>The migration.</returns>
-    /// <exception cref="ArgumentException">A name is not a plain identifier, a type is unsupported, or a reference points outside the model.</exception>
+    /// <exception cref="ArgumentException">A name is not a plain identifier (the schema, tenant column and policy names also no PostgreSQL key word other than an unreserved one), a type is unsupported, or a reference points outside the model.</exception>
     public RlsMigration GenerateMigration()
     {
-        var schema = PostgresNames.PlainIdentifier(Schema, "schema", nameof(Schema));
-        var col = PostgresNames.PlainIdentifier(TenantColumn, "tenant column", nameof(TenantColumn));
+        var schema = PostgresNames.UnquotedIdentifier(Schema, "schema", nameof(Schema));
+        var col = PostgresNames.UnquotedIdentifier(TenantColumn, "tenant column", nameof(TenantColumn));
         var helper = PostgresNames.PlainIdentifier(HelperFunction, "helper function", nameof(HelperFunction));
-        var policy = PostgresNames.PlainIdentifier(PolicyName, "policy", nameof(PolicyName));
+        var policy = PostgresNames.UnquotedIdentifier(PolicyName, "policy", nameof(PolicyName));
         PostgresNames.SettingName(TenantSetting, "tenant", nameof(TenantSetting));
         if (!TenantTypes.Contains(TenantType))
         {
@@ -111,7 +112,14 @@ public sealed class TenantSchema
 
         var role = AppRole;
         var fn = $"{schema}.{helper}()";
-        var cast = TenantType == "text" ? "" : "::pg_catalog." + TenantType;
+        // The catalog name of the type: 'bigint' and 'integer' are SQL syntax, pg_catalog.bigint does not exist.
+        var type = TenantType switch
+        {
+            "bigint" => "int8",
+            "integer" => "int4",
+            _ => TenantType,
+        };
+        var cast = type == "text" ? "" : "::pg_catalog." + type;
         var check = $"{col} = (SELECT {fn})";
 
         // Every unique key a reference needs, plus the declared ones, once each.
@@ -193,7 +201,7 @@ public sealed class TenantSchema
             -- The helper pins no search_path on purpose: a SET clause stops PostgreSQL from inlining it into the
             -- policies, which then call it once per execution (half the throughput of a prepared lookup). Every name in
             -- it is schema-qualified instead, so the caller's search_path cannot redirect it.
-            CREATE OR REPLACE FUNCTION {fn} RETURNS pg_catalog.{TenantType}
+            CREATE OR REPLACE FUNCTION {fn} RETURNS pg_catalog.{type}
               LANGUAGE sql STABLE PARALLEL SAFE SECURITY INVOKER
               AS $fn$ SELECT nullif(pg_catalog.current_setting({PostgresNames.Literal(TenantSetting)}, true), ''::pg_catalog.text){cast} $fn$;
             REVOKE ALL ON FUNCTION {fn} FROM PUBLIC;

@@ -64,6 +64,6 @@ public sealed class TenantTable
             throw new ArgumentException($"A {role} key needs at least one column besides the tenant column.", paramName);
         }
 
-        return [.. columns.Select(c => PostgresNames.PlainIdentifier(c, role + " column", paramName))];
+        return [.. columns.Select(c => PostgresNames.UnquotedIdentifier(c, role + " column", paramName))];
     }
 }
