@@ -25,7 +25,7 @@ public sealed class JwtBearerHardeningRejectionTests
     private const string SubjectHash = "882a97fe7985a8c9"; // "candidate-42"
     private const string JtiHash = "7e87408cf6c05a31"; // "jti-fixed-1"
 
-    private static string Token(DateTime? issuedAt, DateTime? expires, DateTime? notBefore = null, string? jti = "jti-fixed-1", SecurityKey? key = null, string padding = "")
+    private static string Token(DateTime? issuedAt, DateTime? expires, DateTime? notBefore = null, string? jti = "jti-fixed-1", SecurityKey? key = null, string padding = "", bool extra = false)
     {
         var claims = new Dictionary<string, object> { ["sub"] = "candidate-42" };
         if (jti is not null)
@@ -36,6 +36,11 @@ public sealed class JwtBearerHardeningRejectionTests
         if (padding.Length > 0)
         {
             claims["pad"] = padding;
+        }
+
+        if (extra)
+        {
+            claims["q"] = "";
         }
 
         var descriptor = new SecurityTokenDescriptor
@@ -59,27 +64,29 @@ public sealed class JwtBearerHardeningRejectionTests
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
     }
 
-    public static TheoryData<string, string, string> Refusals => new()
+    public static TheoryData<string, string, string, string> Refusals => new()
     {
-        // case, reason, failure type
-        { "no iat", "missing_claims", "MissingIssuedAtException" },
-        { "iat after exp", "malformed", "SecurityTokenMalformedException" },
-        { "issued before the store's memory", "issued_before_store_loss", "SecurityTokenReplayDetectedException" },
-        { "past exp plus the guard's skew", "expired", "SecurityTokenExpiredException" },
-        { "store full", "store_unavailable", "SecurityTokenReplayAddFailedException" },
-        { "replayed", "replayed", "SecurityTokenReplayDetectedException" },
+        // case, reason, failure type, failure message (what the app's OnChallenge sees)
+        { "no iat", "missing_claims", "MissingIssuedAtException", "The token has no 'iat' claim; single-use tokens need an iat, so that tokens issued before the replay store lost its memory can be refused." },
+        { "iat after exp", "malformed", "SecurityTokenMalformedException", "The token's iss or jti is not valid text, or its iat is after its exp." },
+        { "issued before the store's memory", "issued_before_store_loss", "SecurityTokenReplayDetectedException", "The token was issued before the replay store last lost its memory; it cannot be proven unused." },
+        { "past exp plus the guard's skew", "expired", "SecurityTokenExpiredException", "The single-use token is past its expiry plus clock skew." },
+        { "store full", "store_unavailable", "SecurityTokenReplayAddFailedException", "The replay store could not vouch for the token (fail closed)." },
+        { "replayed", "replayed", "SecurityTokenReplayDetectedException", "The token was already used." },
     };
 
     [Theory]
     [MemberData(nameof(Refusals))]
-    public async Task A_validated_token_the_guard_refuses_is_a_401_with_its_reason_failure_and_fingerprints(string @case, string reason, string failure)
+    public async Task A_validated_token_the_guard_refuses_is_a_401_with_its_reason_failure_and_fingerprints(string @case, string reason, string failure, string message)
     {
         var appValidated = 0;
         var appFailed = 0;
+        Exception? challenged = null;
         var events = new JwtBearerEvents
         {
             OnTokenValidated = _ => { appValidated++; return Task.CompletedTask; },
             OnAuthenticationFailed = _ => { appFailed++; return Task.CompletedTask; },
+            OnChallenge = c => { challenged = c.AuthenticateFailure; return Task.CompletedTask; },
         };
         await using var host = await Host.StartAsync(events, guard: o => { o.ClockSkew = TimeSpan.Zero; o.MaxInMemoryEntries = 1; });
         var now = DateTime.UtcNow;
@@ -112,6 +119,39 @@ public sealed class JwtBearerHardeningRejectionTests
         Assert.Equal(1, host.Rejected(reason));
         Assert.Equal(@case is "store full" or "replayed" ? 1 : 0, appValidated); // the app's handler runs only for accepted tokens
         Assert.Equal(0, appFailed);
+        Assert.Equal("Hardening.Auth.Tokens.JwtBearer", ev.Category);
+        Assert.Equal(failure, challenged?.GetType().Name);
+        Assert.Equal(message, challenged!.Message);
+    }
+
+    [Fact]
+    public async Task A_token_of_exactly_16_KiB_is_still_fingerprinted()
+    {
+        await using var host = await Host.StartAsync();
+        var other = new SymmetricSecurityKey("fedcba9876543210fedcba9876543210-other-key"u8.ToArray());
+        var now = DateTime.UtcNow;
+        var token = (from n in Enumerable.Range(11_900, 300) from extra in new[] { false, true } select (n, extra))
+            .Select(p => Token(now, now.AddMinutes(10), key: other, padding: new string('p', p.n), extra: p.extra))
+            .First(t => t.Length == 16 * 1024); // base64 skips one length in four: the extra claim shifts the pattern
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.GetAsync(token)).StatusCode);
+        var ev = Assert.Single(host.Logs.Events("TokenRejected"));
+        Assert.Equal(SubjectHash, ev.GetStructuredStateValue("SubjectHash"));
+        Assert.Equal(JtiHash, ev.GetStructuredStateValue("JtiHash"));
+    }
+
+    [Fact]
+    public async Task A_token_that_did_not_come_in_a_bearer_header_is_logged_without_fingerprints()
+    {
+        // The app reads the token from elsewhere (here a query parameter); the Authorization header is empty.
+        var events = new JwtBearerEvents { OnMessageReceived = c => { c.Token = c.Request.Query["t"]; return Task.CompletedTask; } };
+        await using var host = await Host.StartAsync(events);
+        var other = new SymmetricSecurityKey("fedcba9876543210fedcba9876543210-other-key"u8.ToArray());
+        var token = Token(DateTime.UtcNow, DateTime.UtcNow.AddMinutes(10), key: other);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client.GetAsync(new Uri("/once?t=" + token, UriKind.Relative))).StatusCode);
+        var ev = Assert.Single(host.Logs.Events("TokenRejected"));
+        Assert.Equal("bad_signature", ev.GetStructuredStateValue("Reason"));
+        Assert.Equal("-", ev.GetStructuredStateValue("SubjectHash"));
+        Assert.Equal("-", ev.GetStructuredStateValue("JtiHash"));
     }
 
     [Fact]

@@ -16,6 +16,7 @@ public sealed class TokenReplayGuardOptionsTests
     {
         { "KeyPrefix=", "TokenReplayGuardOptions.KeyPrefix '' must be non-empty without spaces or braces (the key adds its own hash tag); use a prefix such as 'hardening:jti:'." },
         { "KeyPrefix=   ", "TokenReplayGuardOptions.KeyPrefix '   ' must be non-empty without spaces or braces (the key adds its own hash tag); use a prefix such as 'hardening:jti:'." },
+        { "KeyPrefix={a", "TokenReplayGuardOptions.KeyPrefix '{a' must be non-empty without spaces or braces (the key adds its own hash tag); use a prefix such as 'hardening:jti:'." },
         { "KeyPrefix=a{b", "TokenReplayGuardOptions.KeyPrefix 'a{b' must be non-empty without spaces or braces (the key adds its own hash tag); use a prefix such as 'hardening:jti:'." },
         { "KeyPrefix=a}b", "TokenReplayGuardOptions.KeyPrefix 'a}b' must be non-empty without spaces or braces (the key adds its own hash tag); use a prefix such as 'hardening:jti:'." },
         { "KeyPrefix=a b", "TokenReplayGuardOptions.KeyPrefix 'a b' must be non-empty without spaces or braces (the key adds its own hash tag); use a prefix such as 'hardening:jti:'." },
