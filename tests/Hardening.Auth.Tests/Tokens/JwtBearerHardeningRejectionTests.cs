@@ -67,6 +67,7 @@ public sealed class JwtBearerHardeningRejectionTests
     public static TheoryData<string, string, string, string> Refusals => new()
     {
         // case, reason, failure type, failure message (what the app's OnChallenge sees)
+        { "no jti", "missing_claims", "MissingTokenIdException", "The token has no 'jti' claim; single-use tokens need a unique jti (and an exp)." },
         { "no iat", "missing_claims", "MissingIssuedAtException", "The token has no 'iat' claim; single-use tokens need an iat, so that tokens issued before the replay store lost its memory can be refused." },
         { "iat after exp", "malformed", "SecurityTokenMalformedException", "The token's iss or jti is not valid text, or its iat is after its exp." },
         { "issued before the store's memory", "issued_before_store_loss", "SecurityTokenReplayDetectedException", "The token was issued before the replay store last lost its memory; it cannot be proven unused." },
@@ -92,6 +93,7 @@ public sealed class JwtBearerHardeningRejectionTests
         var now = DateTime.UtcNow;
         var token = @case switch
         {
+            "no jti" => Token(issuedAt: now.AddSeconds(5), expires: now.AddMinutes(10), jti: null),
             "no iat" => Token(issuedAt: null, expires: now.AddMinutes(10)),
             "iat after exp" => Token(issuedAt: now.AddMinutes(20), expires: now.AddMinutes(10)),
             "issued before the store's memory" => Token(issuedAt: now.AddHours(-1), expires: now.AddMinutes(10)),
@@ -115,7 +117,7 @@ public sealed class JwtBearerHardeningRejectionTests
         Assert.Equal(failure, ev.GetStructuredStateValue("FailureType"));
         Assert.Equal("Bearer", ev.GetStructuredStateValue("Scheme"));
         Assert.Equal(SubjectHash, ev.GetStructuredStateValue("SubjectHash"));
-        Assert.Equal(JtiHash, ev.GetStructuredStateValue("JtiHash"));
+        Assert.Equal(@case == "no jti" ? "-" : JtiHash, ev.GetStructuredStateValue("JtiHash"));
         Assert.Equal(1, host.Rejected(reason));
         Assert.Equal(@case is "store full" or "replayed" ? 1 : 0, appValidated); // the app's handler runs only for accepted tokens
         Assert.Equal(0, appFailed);
