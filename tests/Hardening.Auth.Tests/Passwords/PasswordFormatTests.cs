@@ -70,6 +70,7 @@ public sealed class PasswordFormatTests
     [InlineData("qaIyebt2wcqDX.TMngnD1w", 16, "bcrypt's '.'")]
     [InlineData("Bx", 1, "non-zero spare bits (4)")]
     [InlineData("ekF", 2, "non-zero spare bits (2)")]
+    [InlineData("qaIyebt2wcqDXITMngnD14", 16, "a digit with non-zero spare bits ('4' is 56: 0b111000)")]
     public void Phc_base64_refuses_anything_but_the_canonical_spelling(string text, int bytes, string why)
     {
         Assert.False(PhcBase64.TryDecode(text, new byte[bytes]), why);
@@ -164,6 +165,7 @@ public sealed class PasswordFormatTests
     [InlineData("$hbcrypt$v=1$k=1$" + Salt + "$" + Digest31, "unexpected parameter 'k' (expected 'c=N' then an optional 'k=<pepper id>')")]
     [InlineData("$hbcrypt$v=1$k=1,c=4$" + Salt + "$" + Digest31, "unexpected parameter 'k' (expected 'c=N' then an optional 'k=<pepper id>')")]
     [InlineData("$hbcrypt$v=1$c=4,c=5$" + Salt + "$" + Digest31, "unexpected parameter 'c' (expected 'c=N' then an optional 'k=<pepper id>')")]
+    [InlineData("$hbcrypt$v=1$c=0,c=5$" + Salt + "$" + Digest31, "unexpected parameter 'c' (expected 'c=N' then an optional 'k=<pepper id>')")]
     [InlineData("$hbcrypt$v=1$i=4$" + Salt + "$" + Digest31, "unexpected parameter 'i' (expected 'c=N' then an optional 'k=<pepper id>')")]
     [InlineData("$hpbkdf2-sha512$v=1$c=4$" + Salt + "$" + Digest43, "unexpected parameter 'c' (expected 'i=N' then an optional 'k=<pepper id>')")]
     [InlineData("$hbcrypt$v=1$c=4,k=$" + Salt + "$" + Digest31, "the pepper id is not 1-32 characters of A-Z a-z 0-9 . _ -")]
