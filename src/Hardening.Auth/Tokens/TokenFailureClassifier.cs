@@ -11,7 +11,7 @@ internal static class TokenFailureClassifier
         AggregateException { InnerExceptions.Count: > 0 } agg => Classify(agg.InnerExceptions[0]),
         SecurityTokenExpiredException => TokenRejectionReasons.Expired,
         SecurityTokenNotYetValidException => TokenRejectionReasons.NotYetValid,
-        SecurityTokenNoExpirationException or MissingTokenIdException => TokenRejectionReasons.MissingClaims,
+        SecurityTokenNoExpirationException or MissingTokenIdException or MissingIssuedAtException => TokenRejectionReasons.MissingClaims,
         SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException
             or SecurityTokenInvalidAlgorithmException or SecurityTokenDecryptionFailedException or SecurityTokenInvalidSigningKeyException => TokenRejectionReasons.BadSignature,
         SecurityTokenInvalidIssuerException => TokenRejectionReasons.BadIssuer,

@@ -172,12 +172,12 @@ public sealed class TokenReplayGuard
     public async ValueTask<bool> TryConsumeAsync(string issuer, string jti, DateTimeOffset issuedAt, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
         await ConsumeAsync(issuer, jti, issuedAt, expiresAt, cancellationToken).ConfigureAwait(false) == TokenConsumeResult.Consumed;
 
-    internal static void ThrowIfInvalid(TokenReplayGuardOptions o)
+    internal static void ThrowIfInvalid(TokenReplayGuardOptions options)
     {
-        var problem = TokenReplayGuardOptionsValidator.Problems(o).FirstOrDefault();
+        var problem = TokenReplayGuardOptionsValidator.Problems(options).FirstOrDefault();
         if (problem is not null)
         {
-            throw new ArgumentException(problem, nameof(o));
+            throw new ArgumentException(problem, nameof(options)); // the parameter of Create
         }
     }
 

@@ -77,6 +77,15 @@ public sealed class ReplayKeyTests
     }
 
     [Fact]
+    public void Input_just_past_the_stack_buffer_hashes_like_any_other()
+    {
+        // 520 bytes to hash (22 domain + 4 + "iss" + 4 + 487 jti bytes), more than the 512-byte stack buffer. Python:
+        //   d = b"hardening.auth.jti.v1\0" + (3).to_bytes(4,"big") + b"iss" + (487).to_bytes(4,"big") + b"x" * 487
+        //   base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b"=")
+        Assert.Equal("p:{w}w6F-ujDSrUTz0R3i8TIC-ET3WtPlgSP5TqNH1bNHpzU", ReplayKey.Compute("iss", new string('x', 487)).ToRedisKey("p:"));
+    }
+
+    [Fact]
     public void There_is_one_marker_per_base64url_character_in_alphabet_order()
     {
         const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
