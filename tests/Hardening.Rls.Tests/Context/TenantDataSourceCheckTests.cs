@@ -39,44 +39,29 @@ public sealed class TenantDataSourceCheckTests(AppRoleDatabaseFixture fixture) :
     }
 
     [Theory]
-    [InlineData(0, false)]
-    [InlineData(1, true)]
-    [InlineData(8192, true)]
-    [InlineData(8193, false)]
-    [InlineData(-5, false)]
-    public void MaxValueLength_is_accepted_from_1_to_8192(int value, bool accepted)
+    [InlineData("MaxValueLength", 0, false)]
+    [InlineData("MaxValueLength", 1, true)]
+    [InlineData("MaxValueLength", 8192, true)]
+    [InlineData("MaxValueLength", 8193, false)]
+    [InlineData("MaxValueLength", -5, false)]
+    [InlineData("MaxRoles", -1, false)]
+    [InlineData("MaxRoles", 0, true)]
+    [InlineData("MaxRoles", 1024, true)]
+    [InlineData("MaxRoles", 1025, false)]
+    public void Limits_are_accepted_only_in_their_range(string option, int value, bool accepted)
     {
-        var options = new TenantDataSourceOptions { MaxValueLength = value };
+        var options = option == "MaxRoles" ? new TenantDataSourceOptions { MaxRoles = value } : new TenantDataSourceOptions { MaxValueLength = value };
         if (accepted)
         {
             _ = new TenantDataSource(Nowhere, options);
             return;
         }
 
+        var range = option == "MaxRoles" ? "between 0 and 1024" : "between 1 and 8192";
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new TenantDataSource(Nowhere, options));
         Assert.Equal("options", e.ParamName);
         Assert.Equal(value, e.ActualValue);
-        Assert.StartsWith("TenantDataSourceOptions.MaxValueLength must be between 1 and 8192. (Parameter 'options')", e.Message, StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData(-1, false)]
-    [InlineData(0, true)]
-    [InlineData(1024, true)]
-    [InlineData(1025, false)]
-    public void MaxRoles_is_accepted_from_0_to_1024(int value, bool accepted)
-    {
-        var options = new TenantDataSourceOptions { MaxRoles = value };
-        if (accepted)
-        {
-            _ = new TenantDataSource(Nowhere, options);
-            return;
-        }
-
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new TenantDataSource(Nowhere, options));
-        Assert.Equal("options", e.ParamName);
-        Assert.Equal(value, e.ActualValue);
-        Assert.StartsWith("TenantDataSourceOptions.MaxRoles must be between 0 and 1024. (Parameter 'options')", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"TenantDataSourceOptions.{option} must be {range}. (Parameter 'options')", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
