@@ -115,6 +115,8 @@ public sealed class PasswordVerifyRefusalTests
         Assert.False(hasher.IsReused("c", []));
         Assert.True(hasher.IsReused("a", ["$broken", a]));
         Assert.Throws<ArgumentNullException>("password", () => hasher.IsReused(null!, [a]));
+        Assert.Throws<ArgumentNullException>("password", () => hasher.IsReused(null!, [])); // refused before any hash is read
+        Assert.Throws<ArgumentNullException>("options", () => new PasswordHasher(null!));
         Assert.Throws<ArgumentNullException>("previousHashes", () => hasher.IsReused("a", null!));
     }
 
