@@ -29,7 +29,10 @@ internal static class Database
 
     private const string Tables = """
         DO $$ BEGIN
-            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ats_app') THEN CREATE ROLE ats_app LOGIN; END IF;
+            -- Roles belong to the cluster: a migration of another database may create it at the same moment.
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ats_app') THEN
+                BEGIN CREATE ROLE ats_app LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+            END IF;
         END $$;
         CREATE TABLE IF NOT EXISTS tenants (
             tenant_id uuid NOT NULL PRIMARY KEY,

@@ -163,8 +163,14 @@ public sealed class TenantSchema
             -- can SET ROLE to it.
             DO $rls$ DECLARE g record; d record; BEGIN
               IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {{lit}}) THEN
-                CREATE ROLE {{role}} {{login}} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION;
-              ELSIF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {{lit}}
+                -- Roles belong to the cluster: a migration of another database may create it at the same moment.
+                BEGIN
+                  CREATE ROLE {{role}} {{login}} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION;
+                EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                  NULL;
+                END;
+              END IF;
+              IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {{lit}}
                             AND (rolsuper OR rolbypassrls OR rolcreaterole OR rolreplication OR rolcanlogin <> {{(AppRoleCanLogin ? "true" : "false")}})) THEN
                 ALTER ROLE {{role}} {{login}} NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOREPLICATION;
               END IF;

@@ -135,4 +135,33 @@ public sealed class MigrationCatalogTests(PostgresFixture postgres) : IClassFixt
         (await postgres.Server.ScalarAsync<string>(Catalog(role), db))!.Split('\n');
 
     private static string[] Except(string[] a, string[] b) => [.. a.Except(b, StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+
+    /// <summary>
+    /// Roles belong to the cluster, databases do not: migrations of several databases of one cluster run at the same
+    /// moment (several services, or test hosts in parallel) all create the same role. Each round starts them together
+    /// on a new role; every one must succeed (before: "duplicate key value violates unique constraint
+    /// pg_authid_rolname_index" for all but one, seen in a CI run of the sample's tests).
+    /// </summary>
+    [Fact]
+    public async Task Migrations_of_several_databases_creating_one_role_at_once_all_succeed()
+    {
+        var dbs = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            var db = await postgres.Server.CreateDatabaseAsync("rls_race");
+            await postgres.Server.ExecuteAsync("CREATE TABLE t (tenant_id uuid NOT NULL);", db);
+            dbs.Add(db);
+        }
+
+        for (var round = 0; round < 8; round++)
+        {
+            var role = $"race_{Guid.NewGuid():N}"[..30];
+            var up = new TenantSchema(role).Table("t").GenerateMigration().Up;
+            using var start = new SemaphoreSlim(0);
+            var runs = dbs.Select(db => Task.Run(async () => { await start.WaitAsync(); await postgres.Server.ExecuteAsync(up, db); })).ToList();
+            start.Release(dbs.Count);
+            await Task.WhenAll(runs); // throws the first failure
+            Assert.Equal(1L, await postgres.Server.ScalarAsync<long>($"SELECT count(*) FROM pg_roles WHERE rolname = '{role}' AND NOT rolcanlogin AND NOT rolsuper AND NOT rolbypassrls"));
+        }
+    }
 }

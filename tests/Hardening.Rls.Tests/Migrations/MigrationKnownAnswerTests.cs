@@ -40,8 +40,14 @@ public sealed class MigrationKnownAnswerTests
         -- can SET ROLE to it.
         DO $rls$ DECLARE g record; d record; BEGIN
           IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'ats_app') THEN
-            CREATE ROLE ats_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION;
-          ELSIF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'ats_app'
+            -- Roles belong to the cluster: a migration of another database may create it at the same moment.
+            BEGIN
+              CREATE ROLE ats_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION;
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN
+              NULL;
+            END;
+          END IF;
+          IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'ats_app'
                         AND (rolsuper OR rolbypassrls OR rolcreaterole OR rolreplication OR rolcanlogin <> true)) THEN
             ALTER ROLE ats_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOREPLICATION;
           END IF;
