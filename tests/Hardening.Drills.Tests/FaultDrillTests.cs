@@ -80,6 +80,12 @@ public sealed class FaultDrillTests
         Assert.Contains("expected 503", Assert.Single(FaultChecks.FailFast([.. clean, new("create", 1400, 1450, 500)], Down, 1000, new Dictionary<string, object?>())), StringComparison.Ordinal);
         Assert.Contains("hung", Assert.Single(FaultChecks.FailFast([.. clean, new("read", 1400, 2600, 503)], Down, 1000, new Dictionary<string, object?>())), StringComparison.Ordinal);
         Assert.Contains("hung", Assert.Single(FaultChecks.FailFast([.. clean, new("read", 1400, 2400, -1)], Down, 1000, new Dictionary<string, object?>())), StringComparison.Ordinal);
+
+        // In flight at the stop: started before the window, it ran during it, so it is checked too.
+        var before = new Dictionary<string, object?>();
+        Assert.Contains("hung", Assert.Single(FaultChecks.FailFast([.. clean, new("create", 900, 2200, 503)], Down, 1000, before)), StringComparison.Ordinal);
+        Assert.Equal(4, before["failedDuringOutage"]);
+        Assert.Empty(FaultChecks.FailFast([.. clean, new("create", 900, 950, 200), new("read", 3100, 3200, 200)], Down, 1000, new Dictionary<string, object?>()));
     }
 
     [Fact]
