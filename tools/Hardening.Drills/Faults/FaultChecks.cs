@@ -59,7 +59,8 @@ internal static class FaultChecks
         var failed = inside.Where(o => !o.Succeeded).ToList();
         figures["requestsDuringOutage"] = inside.Count;
         figures["failedDuringOutage"] = failed.Count;
-        figures["byStatusDuringOutage"] = Stats.ByStatus(inside);
+        // Statuses of the requests started inside the window (one in flight at the stop may still succeed).
+        figures["byStatusDuringOutage"] = Stats.ByStatus(inside.Where(o => o.StartMs >= window.DownMs));
         var times = failed.Where(o => o.Status > 0).Select(o => o.ElapsedMs).ToList();
         figures["timeToFailMs"] = new Dictionary<string, double> { ["p50"] = Stats.Percentile(times, 50), ["p95"] = Stats.Percentile(times, 95), ["max"] = Stats.Percentile(times, 100) };
         var violations = new List<string>();
