@@ -122,6 +122,23 @@ public abstract class PackageConventionTests
         Assert.Contains(packageId, File.ReadAllText(path), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Package code never resumes on the caller's <see cref="SynchronizationContext"/>. The build enforces that every
+    /// await names ConfigureAwait (CA2007) and bans Task.Yield; this holds the value: no <c>ConfigureAwait(true)</c>.
+    /// (Behaviour tests under a counting context catch only the awaits that run while still on the caller's context.)
+    /// </summary>
+    [Fact]
+    public void Package_code_never_resumes_on_the_callers_context()
+    {
+        var offenders = Directory.EnumerateFiles(RepoPaths.Source(packageId), "*.cs", SearchOption.AllDirectories)
+            .Where(p => !p.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .SelectMany(p => File.ReadLines(p).Select((line, i) => (p, i, line)))
+            .Where(x => System.Text.RegularExpressions.Regex.IsMatch(x.line, @"ConfigureAwait\(\s*(true|continueOnCapturedContext:\s*true)\s*\)"))
+            .Select(x => $"{Path.GetRelativePath(RepoPaths.Root, x.p)}:{x.i + 1}")
+            .ToList();
+        Assert.True(offenders.Count == 0, "ConfigureAwait(true) in package code: " + string.Join(", ", offenders));
+    }
+
     private static bool IsExtensionClass(Type t) =>
         t is { IsAbstract: true, IsSealed: true, IsNested: false }
         && t.IsDefined(typeof(ExtensionAttribute), inherit: false)

@@ -9,6 +9,9 @@ namespace Hardening.Testing;
 /// has waited for an answer, so the count equals the number of request/response exchanges on the wire. It also
 /// reads the client's protocol messages (no TLS: the harness server has none) and records every statement the
 /// client asks PostgreSQL to run: the text of each Parse and simple Query, and the number of Executes.
+/// With a reply delay it is also a slow link (for any TCP protocol, Redis included: <c>postgres: false</c> turns the
+/// statement recording off): every chunk the server sends reaches the client that much later, so no client read
+/// completes before the client waits for it.
 /// </summary>
 public sealed class RoundTripProxy : IAsyncDisposable
 {
@@ -20,10 +23,15 @@ public sealed class RoundTripProxy : IAsyncDisposable
     private long _roundTrips;
     private long _executes;
 
-    private RoundTripProxy(string host, int port)
+    private readonly TimeSpan _replyDelay;
+    private readonly bool _postgres;
+
+    private RoundTripProxy(string host, int port, TimeSpan replyDelay, bool postgres)
     {
         _host = host;
         _port = port;
+        _replyDelay = replyDelay;
+        _postgres = postgres;
         _listener.Start();
         _ = AcceptLoopAsync();
     }
@@ -32,7 +40,12 @@ public sealed class RoundTripProxy : IAsyncDisposable
 
     public long RoundTrips => Interlocked.Read(ref _roundTrips);
 
-    public static RoundTripProxy Start(string host, int port) => new(host, port);
+    /// <summary>Starts a proxy to <paramref name="host"/>:<paramref name="port"/>.</summary>
+    /// <param name="host">The server's host.</param>
+    /// <param name="port">The server's port.</param>
+    /// <param name="replyDelay">How long each chunk from the server is held before it is passed on (zero: not held).</param>
+    /// <param name="postgres">Whether the client speaks PostgreSQL's protocol (statements are recorded); false for any other.</param>
+    public static RoundTripProxy Start(string host, int port, TimeSpan replyDelay = default, bool postgres = true) => new(host, port, replyDelay, postgres);
 
     /// <summary>Execute messages (statements run through the extended protocol) plus simple queries since the last reset.</summary>
     public long Executes => Interlocked.Read(ref _executes);
@@ -102,7 +115,7 @@ public sealed class RoundTripProxy : IAsyncDisposable
     private async Task PumpAsync(NetworkStream from, NetworkStream to, Direction state, bool fromClient)
     {
         var buffer = new byte[65536];
-        var reader = fromClient ? new ClientMessages(this) : null;
+        var reader = fromClient && _postgres ? new ClientMessages(this) : null;
         try
         {
             int n;
@@ -120,6 +133,11 @@ public sealed class RoundTripProxy : IAsyncDisposable
                 }
 
                 reader?.Feed(buffer.AsSpan(0, n));
+                if (!fromClient && _replyDelay > TimeSpan.Zero)
+                {
+                    await Task.Delay(_replyDelay, _stop.Token);
+                }
+
                 await to.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
             }
         }

@@ -120,7 +120,7 @@ internal sealed class RedisTokenReplayStore : ITokenReplayStore
 
     private async Task CreateMarkersAsync()
     {
-        await Task.Yield();
+        await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding); // to the thread pool, never to the caller's context
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         await Task.WhenAll(ReplayKey.AllRedisMarkers(_prefix).Select(m => _db.StringSetAsync(m, now, when: When.NotExists))).ConfigureAwait(false);
     }

@@ -219,7 +219,8 @@ public sealed class PostgresTableMapping
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(entityId);
-        await using var cmd = connection.CreateCommand();
+        var cmd = connection.CreateCommand();
+        await using var cmdDisposal = cmd.ConfigureAwait(false);
         cmd.CommandText = VisitedStatesSql;
         cmd.Transaction = transaction;
         var p = cmd.CreateParameter();
@@ -227,7 +228,8 @@ public sealed class PostgresTableMapping
         p.Value = entityId;
         cmd.Parameters.Add(p);
         var states = new List<string>();
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var readerDisposal = reader.ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             states.Add(reader.GetString(0));

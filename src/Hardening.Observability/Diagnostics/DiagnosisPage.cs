@@ -59,7 +59,8 @@ internal sealed class DiagnosisPage
 
         context.Response.ContentType = "application/json; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
-        await using var writer = new Utf8JsonWriter(context.Response.BodyWriter, new JsonWriterOptions { Indented = true });
+        var writer = new Utf8JsonWriter(context.Response.BodyWriter, new JsonWriterOptions { Indented = true });
+        await using var writerDisposal = writer.ConfigureAwait(false);
         writer.WriteStartObject();
         writer.WriteString("generatedAt", _time.GetUtcNow());
         writer.WritePropertyName("readiness");

@@ -37,7 +37,8 @@ public static class HealthResponseWriter
         context.Response.ContentType = "application/json; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
         var detail = await ShowsDetailAsync(context).ConfigureAwait(false);
-        await using var writer = new Utf8JsonWriter(context.Response.BodyWriter);
+        var writer = new Utf8JsonWriter(context.Response.BodyWriter);
+        await using var writerDisposal = writer.ConfigureAwait(false);
         Write(writer, report, context.RequestServices, detail);
         await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
     }

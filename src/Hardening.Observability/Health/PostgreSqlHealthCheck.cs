@@ -22,8 +22,10 @@ internal sealed class PostgreSqlHealthCheck(NpgsqlDataSource dataSource, IOption
         cts.CancelAfter(timeout);
         try
         {
-            await using var connection = await dataSource.OpenConnectionAsync(cts.Token).ConfigureAwait(false);
-            await using var command = new NpgsqlCommand("SELECT 1", connection) { CommandTimeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)) };
+            var connection = await dataSource.OpenConnectionAsync(cts.Token).ConfigureAwait(false);
+            await using var connectionDisposal = connection.ConfigureAwait(false);
+            var command = new NpgsqlCommand("SELECT 1", connection) { CommandTimeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)) };
+            await using var commandDisposal = command.ConfigureAwait(false);
             await command.ExecuteScalarAsync(cts.Token).ConfigureAwait(false);
             return HealthCheckResult.Healthy("PostgreSQL answered SELECT 1.", data);
         }

@@ -112,7 +112,8 @@ public sealed class TenantSession : IAsyncDisposable
             return;
         }
 
-        await using var batch = new NpgsqlBatch(Connection, tx) { BatchCommands = { _source.CreateContextCommand(_values) } };
+        var batch = new NpgsqlBatch(Connection, tx) { BatchCommands = { _source.CreateContextCommand(_values) } };
+        await using var batchDisposal = batch.ConfigureAwait(false);
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         _contextInTransaction = true;
     }
@@ -187,7 +188,8 @@ public sealed class TenantSession : IAsyncDisposable
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await using var batch = CreateBatch(command);
+        var batch = CreateBatch(command);
+        await using var batchDisposal = batch.ConfigureAwait(false);
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         ContextSent();
         return batch.BatchCommands[1].RecordsAffected;
@@ -202,13 +204,16 @@ public sealed class TenantSession : IAsyncDisposable
         if (!NeedsContext)
         {
             Bind(command);
-            await using var plain = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
+            var plain = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
+            await using var plainDisposal = plain.ConfigureAwait(false);
             return await plain.ReadAsync(cancellationToken).ConfigureAwait(false) && plain.FieldCount > 0 ? plain.GetValue(0) : null;
         }
 
         // The same work as ExecuteReaderAsync, in one method: this is the hot path of a lookup.
-        await using var batch = CreateBatch(command);
-        await using var reader = await batch.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
+        var batch = CreateBatch(command);
+        await using var batchDisposal = batch.ConfigureAwait(false);
+        var reader = await batch.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
+        await using var readerDisposal = reader.ConfigureAwait(false);
         await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         ContextSent();
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.FieldCount > 0 ? reader.GetValue(0) : null;

@@ -139,7 +139,8 @@ internal sealed class PolicyProbe(NpgsqlConnection connection, string? appRole, 
         await ExecuteAsync($"SAVEPOINT {StatementSavepoint}", cancellationToken).ConfigureAwait(false);
         try
         {
-            await using var cmd = new NpgsqlCommand(sql, connection);
+            var cmd = new NpgsqlCommand(sql, connection);
+            await using var cmdDisposal = cmd.ConfigureAwait(false);
             if (sql.Contains("$1", StringComparison.Ordinal))
             {
                 cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = tenant ?? "" });
@@ -171,7 +172,7 @@ internal sealed class PolicyProbe(NpgsqlConnection connection, string? appRole, 
 
     private async Task SetContextAsync(string tenant, CancellationToken cancellationToken)
     {
-        await using var cmd = new NpgsqlCommand("SELECT set_config($1, $4, true), set_config($2, '', true), set_config($3, '', true)", connection)
+        var cmd = new NpgsqlCommand("SELECT set_config($1, $4, true), set_config($2, '', true), set_config($3, '', true)", connection)
         {
             Parameters =
             {
@@ -181,12 +182,13 @@ internal sealed class PolicyProbe(NpgsqlConnection connection, string? appRole, 
                 new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = tenant },
             },
         };
+        await using var cmdDisposal = cmd.ConfigureAwait(false);
         await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<(string Role, bool CanAct, bool Unset)> ScalarsAsync(CancellationToken cancellationToken)
     {
-        await using var cmd = new NpgsqlCommand(
+        var cmd = new NpgsqlCommand(
             "SELECT format('%I', r.rolname), (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) OR pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER'), current_setting($2, true) IS NULL FROM pg_catalog.pg_roles r WHERE r.rolname = coalesce($1, current_user)",
             connection)
         {
@@ -196,14 +198,16 @@ internal sealed class PolicyProbe(NpgsqlConnection connection, string? appRole, 
                 new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = settings[0] },
             },
         };
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmdDisposal = cmd.ConfigureAwait(false);
+        var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var readerDisposal = reader.ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         return (reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2));
     }
 
     private async Task<List<Table>> TablesAsync(string role, CancellationToken cancellationToken)
     {
-        await using var cmd = new NpgsqlCommand(LintQuery.ProbeTables, connection)
+        var cmd = new NpgsqlCommand(LintQuery.ProbeTables, connection)
         {
             Parameters =
             {
@@ -212,8 +216,10 @@ internal sealed class PolicyProbe(NpgsqlConnection connection, string? appRole, 
                 new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = (object?)schemas ?? DBNull.Value },
             },
         };
+        await using var cmdDisposal = cmd.ConfigureAwait(false);
         var tables = new List<Table>();
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var readerDisposal = reader.ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             tables.Add(new Table(reader.GetString(0), reader.GetString(1), reader.GetBoolean(2), reader.GetBoolean(3), reader.GetBoolean(4), reader.GetBoolean(5), reader.GetString(6)));
@@ -224,7 +230,8 @@ internal sealed class PolicyProbe(NpgsqlConnection connection, string? appRole, 
 
     private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
     {
-        await using var cmd = new NpgsqlCommand(sql, connection);
+        var cmd = new NpgsqlCommand(sql, connection);
+        await using var cmdDisposal = cmd.ConfigureAwait(false);
         await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

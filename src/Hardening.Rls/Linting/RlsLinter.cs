@@ -97,7 +97,8 @@ public sealed class RlsLinter
     public async Task<RlsLintReport> LintAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionDisposal = connection.ConfigureAwait(false);
         return await LintAsync(connection, cancellationToken).ConfigureAwait(false);
     }
 
@@ -108,7 +109,7 @@ public sealed class RlsLinter
     public async Task<RlsLintReport> LintAsync(NpgsqlConnection connection, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        await using var cmd = new NpgsqlCommand(LintQuery.Sql, connection)
+        var cmd = new NpgsqlCommand(LintQuery.Sql, connection)
         {
             Parameters =
             {
@@ -118,8 +119,10 @@ public sealed class RlsLinter
                 new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = _settings },
             },
         };
+        await using var cmdDisposal = cmd.ConfigureAwait(false);
         var findings = new List<RlsFinding>();
-        await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {

@@ -89,7 +89,8 @@ internal sealed class SseSession : ISseListener
     /// <summary>Writes the stream to <paramref name="output"/> until the client goes, is too slow, or the store goes away.</summary>
     public async Task<SseSessionEnd> RunAsync(PipeWriter output, string? lastEventId, SseStartPosition start, CancellationToken cancellationToken)
     {
-        await using var subscription = await _store.SubscribeAsync(_stream, this, cancellationToken).ConfigureAwait(false);
+        var subscription = await _store.SubscribeAsync(_stream, this, cancellationToken).ConfigureAwait(false);
+        await using var subscriptionDisposal = subscription.ConfigureAwait(false);
         using var heartbeat = _time.CreateTimer(static s => ((SseSession)s!).Signal(Kind.Heartbeat), this, _options.HeartbeatInterval, _options.HeartbeatInterval);
 
         output.Write(SseFrames.Retry(_options.ReconnectionInterval));

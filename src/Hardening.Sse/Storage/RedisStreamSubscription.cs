@@ -145,7 +145,7 @@ internal sealed class RedisStreamSubscription
 
     private async Task SubscribeAsync()
     {
-        await Task.Yield();
+        await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding); // to the thread pool, never to the caller's context
         var queue = await _store.Redis.GetSubscriber().SubscribeAsync(RedisChannel.Sharded(_store.Channel(_stream))).ConfigureAwait(false);
         queue.OnMessage(message => _store.OnMessage(_stream, message));
         bool closed;

@@ -2,104 +2,96 @@ namespace Hardening.Rls.Tests.Context;
 
 /// <summary>
 /// A library must not resume its awaits on the caller's <see cref="SynchronizationContext"/> (a UI or legacy
-/// ASP.NET context deadlocks when the caller blocks on the task). Each session operation that waits for the server is
-/// started under a context that counts what is posted to it; none may be.
+/// ASP.NET context deadlocks when the caller blocks on the task). Each operation that waits for the server is started
+/// under a <see cref="CallerContext"/> that counts what is posted to it; none may be. PostgreSQL is reached through a
+/// slow link (every reply held 5 ms): on plain loopback a reply is often in the socket before the client reads, the
+/// read completes synchronously and a wrong await would post nothing.
 /// </summary>
 public sealed class CallerContextTests(AppRoleDatabaseFixture fixture) : IClassFixture<AppRoleDatabaseFixture>
 {
+    private static readonly TimeSpan SlowLink = TimeSpan.FromMilliseconds(5);
+
     [Fact]
     public async Task No_session_operation_resumes_on_the_callers_synchronization_context()
     {
         var tenant = Guid.NewGuid();
         await fixture.Server.ExecuteAsync($"INSERT INTO jobs (tenant_id, id, title) VALUES ('{tenant}', gen_random_uuid(), 'j')", fixture.Database);
-        await using var app = AtsDatabase.AppDataSource(fixture.Server, fixture.Database);
+        await using var proxy = RoundTripProxy.Start(fixture.Server.Host, fixture.Server.Port, SlowLink);
+        await using var app = AtsDatabase.AppDataSource(fixture.Server, fixture.Database, b => b.Port = proxy.Port);
         var tenantDb = new TenantDataSource(app);
-        var context = new CountingContext();
+        var context = new CallerContext();
         var t = new TenantContext(tenant.ToString());
 
-        var session = await Value(context, () => tenantDb.OpenSessionAsync(t).AsTask());
+        var session = await context.Value(() => tenantDb.OpenSessionAsync(t).AsTask());
         await using (session)
         {
             await using var cmd = session.CreateCommand("SELECT count(*) FROM jobs");
             await using var update = session.CreateCommand("UPDATE jobs SET title = title");
-            Assert.Equal(1L, await Value(context, () => session.ExecuteScalarAsync(cmd)));
-            Assert.Equal(1, await Value(context, () => session.ExecuteNonQueryAsync(update)));
-            await using (var reader = await Value(context, () => session.ExecuteReaderAsync(cmd)))
+            Assert.Equal(1L, await context.Value(() => session.ExecuteScalarAsync(cmd)));
+            Assert.Equal(1, await context.Value(() => session.ExecuteNonQueryAsync(update)));
+            await using (var reader = await context.Value(() => session.ExecuteReaderAsync(cmd)))
             {
             }
 
             foreach (var end in new Func<Task>[] { () => session.CommitAsync(), () => session.RollbackAsync() })
             {
-                await Under(context, () => session.BeginTransactionAsync().AsTask());
-                await Under(context, () => session.ApplyContextAsync());
-                Assert.Equal(1L, await Value(context, () => session.ExecuteScalarAsync(cmd)));
-                Assert.Equal(1, await Value(context, () => session.ExecuteNonQueryAsync(update)));
-                await using (var reader = await Value(context, () => session.ExecuteReaderAsync(cmd)))
+                await context.Run(() => session.BeginTransactionAsync().AsTask());
+                await context.Run(() => session.ApplyContextAsync());
+                Assert.Equal(1L, await context.Value(() => session.ExecuteScalarAsync(cmd)));
+                Assert.Equal(1, await context.Value(() => session.ExecuteNonQueryAsync(update)));
+                await using (var reader = await context.Value(() => session.ExecuteReaderAsync(cmd)))
                 {
                 }
 
-                await Under(context, end);
+                await context.Run(end);
             }
 
-            await (await Value(context, () => tenantDb.OpenSessionAsync(t, [new("x.a", "1")]).AsTask())).DisposeAsync();
+            // Commands of one's own, sent with the context, and the plain paths once the context is in the transaction.
             await session.BeginTransactionAsync();
-            await Under(context, () => session.DisposeAsync().AsTask());
+            await context.Run(() => session.ApplyContextAsync());
+            Assert.Equal(1L, await context.Value(() => session.ExecuteScalarAsync(cmd)));
+            Assert.Equal(1, await context.Value(() => session.ExecuteNonQueryAsync(update)));
+            await context.Run(() => session.CommitAsync());
+
+            await (await context.Value(() => tenantDb.OpenSessionAsync(t, [new("x.a", "1")]).AsTask())).DisposeAsync();
+            await session.BeginTransactionAsync();
+            await session.ApplyContextAsync();
+            await context.Run(() => session.DisposeAsync().AsTask());
         }
 
         Assert.Equal(0, context.Posts);
     }
 
-    private static async Task<T> Value<T>(SynchronizationContext context, Func<Task<T>> start)
+    [Fact]
+    public async Task The_linter_does_not_resume_on_the_callers_synchronization_context()
     {
-        Task<T>? task = null;
-        await Under(context, () => task = start());
-        return await task!.ConfigureAwait(false);
+        await using var proxy = RoundTripProxy.Start(fixture.Server.Host, fixture.Server.Port, SlowLink);
+        var owner = new NpgsqlConnectionStringBuilder(fixture.OwnerConnectionString) { Port = proxy.Port }.ConnectionString;
+        await using var ds = NpgsqlDataSource.Create(owner);
+        var linter = new RlsLinter(new RlsLintOptions { AppRole = fixture.Role, ProbePolicies = true });
+        var context = new CallerContext();
+
+        var report = await context.Value(() => linter.LintAsync(ds));
+        await using (var connection = await ds.OpenConnectionAsync())
+        {
+            var again = await context.Value(() => linter.LintAsync(connection));
+            Assert.Equal(report.Findings.Count, again.Findings.Count);
+        }
+
+        Assert.Equal(0, context.Posts);
     }
 
-    /// <summary>Starts <paramref name="start"/> with <paramref name="context"/> current, then awaits it outside it.</summary>
-    private static async Task Under(SynchronizationContext context, Func<Task> start)
+    [Fact]
+    public async Task The_caller_context_sees_a_continuation_that_is_posted_to_it()
     {
-        var previous = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(context);
-        Task task;
-        try
+        // The check above can fail: an await that keeps the context posts to it through the same slow link.
+        await using var proxy = RoundTripProxy.Start(fixture.Server.Host, fixture.Server.Port, SlowLink);
+        await using var ds = AtsDatabase.AppDataSource(fixture.Server, fixture.Database, b => b.Port = proxy.Port);
+        var context = new CallerContext();
+        await context.Run(async () =>
         {
-            task = start();
-        }
-        finally
-        {
-            SynchronizationContext.SetSynchronizationContext(previous);
-        }
-
-        await task.ConfigureAwait(false);
-    }
-
-    private sealed class CountingContext : SynchronizationContext
-    {
-        private int _posts;
-
-        public int Posts => Volatile.Read(ref _posts);
-
-        public override void Post(SendOrPostCallback d, object? state)
-        {
-            Interlocked.Increment(ref _posts);
-            ThreadPool.UnsafeQueueUserWorkItem(_ =>
-            {
-                var previous = Current;
-                SetSynchronizationContext(this);
-                try
-                {
-                    d(state);
-                }
-                finally
-                {
-                    SetSynchronizationContext(previous);
-                }
-            }, null);
-        }
-
-        public override void Send(SendOrPostCallback d, object? state) => throw new NotSupportedException("Send");
-
-        public override SynchronizationContext CreateCopy() => this;
+            await using var connection = await ds.OpenConnectionAsync().ConfigureAwait(true);
+        });
+        Assert.True(context.Posts > 0);
     }
 }
