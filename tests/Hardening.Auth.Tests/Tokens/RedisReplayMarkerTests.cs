@@ -159,4 +159,29 @@ public sealed class RedisReplayMarkerTests(RedisFixture redis) : IClassFixture<R
         Assert.Equal(TokenConsumeResult.Replayed, await guard.ConsumeAsync("iss", "w", _start.AddSeconds(1), _start.AddHours(1)));
         Assert.Single(kit.Logs.Events("ReplayStoreUnavailable"));
     }
+
+    [Fact]
+    public async Task With_a_replica_that_acknowledges_the_consume_is_accepted_and_the_id_is_on_the_replica()
+    {
+        await using var master = await RedisServer.StartAsync();
+        await using var replica = await RedisServer.StartAsync(["--replicaof", master.Host, master.Port.ToString(CultureInfo.InvariantCulture)]);
+        await using var connection = await TestRedis.ConnectAsync(master.ConnectionString);
+        await using var onReplica = await TestRedis.ConnectAsync(replica.ConnectionString);
+        for (var i = 0; i < 400 && !(await onReplica.GetServers()[0].InfoRawAsync("replication") ?? "").Contains("master_link_status:up", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(25);
+        }
+
+        using var kit = new AuthTestKit(_start);
+        var prefix = NewPrefix();
+        var (guard, store) = Guard(kit, connection, prefix, o => { o.WaitForReplicas = 1; o.ReplicaWaitTimeout = TimeSpan.FromSeconds(5); });
+        await store.EnsureMarkersAsync(CancellationToken.None);
+        Assert.Equal(TokenConsumeResult.Consumed, await guard.ConsumeAsync("iss", "r", _start.AddSeconds(1), _start.AddHours(1)));
+        Assert.Empty(kit.Logs.Events("ReplayStoreUnavailable"));
+
+        // WAIT returned 1: the replica holds the consumed id now, not eventually.
+        var key = ReplayKey.Compute("iss", "r").ToRedisKey(prefix);
+        Assert.True(await onReplica.GetDatabase().KeyExistsAsync(key, CommandFlags.DemandReplica), key);
+        Assert.Equal(TokenConsumeResult.Replayed, await guard.ConsumeAsync("iss", "r", _start.AddSeconds(1), _start.AddHours(1)));
+    }
 }

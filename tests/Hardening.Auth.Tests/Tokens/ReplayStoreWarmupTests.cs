@@ -97,6 +97,35 @@ public sealed class ReplayStoreWarmupTests
     }
 
     [Fact]
+    public async Task A_redis_failure_during_a_cancelled_start_is_logged_as_a_failure_not_thrown()
+    {
+        // Only a cancellation of this start propagates; Redis refusing the settings check (here: an ACL user that may
+        // not run scripts) is a warm-up failure even when the start is being cancelled at the same moment.
+        await using var server = await RedisServer.StartAsync();
+        await using (var admin = await TestRedis.ConnectAsync(server.ConnectionString))
+        {
+            await admin.GetDatabase().ExecuteAsync("ACL", "SETUSER", "noscripts", "on", "nopass", "~*", "&*", "+@all", "-eval", "-evalsha");
+        }
+
+        await using var connection = await TestRedis.ConnectAsync(server.ConnectionString, o =>
+        {
+            o.User = "noscripts";
+            o.Password = "unused";
+        });
+        var logs = new FakeLogCollector();
+        await using var services = Build(connection, logs, "noscripts:");
+        var now = DateTimeOffset.UtcNow;
+        Assert.Equal(TokenConsumeResult.Consumed, await services.GetRequiredService<TokenReplayGuard>().ConsumeAsync("iss", "m", now, now.AddMinutes(1))); // the markers are laid
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+        var warmup = services.GetServices<IHostedService>().Single(s => s.GetType().Name == "ReplayStoreWarmup");
+        await warmup.StartAsync(cts.Token);
+        var failed = Assert.Single(logs.GetSnapshot(), r => r.Id.Name == "ReplayStoreWarmupFailed");
+        Assert.IsType<RedisServerException>(failed.Exception);
+        Assert.Contains("NOPERM", failed.Exception!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_in_process_store_has_nothing_to_warm_up()
     {
         var logs = new FakeLogCollector();
