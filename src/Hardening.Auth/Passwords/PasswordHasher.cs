@@ -234,23 +234,35 @@ public sealed class PasswordHasher
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="target"/> is not positive or exceeds ten minutes.</exception>
     public static int CalibrateCost(TimeSpan target)
     {
+        // bcrypt's running time does not depend on the key or salt bytes, only on the cost and the key length.
+        var key = new byte[PasswordPreHash.EncodedSize];
+        var salt = new byte[BCrypt.SaltSize];
+        var digest = new byte[BCrypt.HashSize];
+        BCrypt.Hash(key, salt, PasswordHasherOptions.MinCost, BCryptMinor.B, digest); // warm-up (JIT)
+        return CalibrateCost(target, cost =>
+        {
+            var started = Stopwatch.GetTimestamp();
+            BCrypt.Hash(key, salt, cost, BCryptMinor.B, digest);
+            return Stopwatch.GetElapsedTime(started);
+        });
+    }
+
+    /// <summary>
+    /// The calibration rule: costs from <see cref="PasswordHasherOptions.MinCost"/> up, each measured once by
+    /// <paramref name="measure"/>, stopping at the first whose time exceeds <paramref name="target"/>; the last cost
+    /// before it (the minimum when the first is already over, the maximum when none is).
+    /// </summary>
+    internal static int CalibrateCost(TimeSpan target, Func<int, TimeSpan> measure)
+    {
         if (target <= TimeSpan.Zero || target > TimeSpan.FromMinutes(10))
         {
             throw new ArgumentOutOfRangeException(nameof(target), target, "The calibration target must be positive and at most 10 minutes, e.g. 250 ms.");
         }
 
-        Span<byte> key = stackalloc byte[PasswordPreHash.EncodedSize];
-        Span<byte> salt = stackalloc byte[BCrypt.SaltSize];
-        Span<byte> digest = stackalloc byte[BCrypt.HashSize];
-        RandomNumberGenerator.Fill(salt);
-        key.Fill((byte)'a');
-        BCrypt.Hash(key, salt, PasswordHasherOptions.MinCost, BCryptMinor.B, digest); // warm-up (JIT)
         var best = PasswordHasherOptions.MinCost;
         for (var cost = PasswordHasherOptions.MinCost; cost <= PasswordHasherOptions.MaxCost; cost++)
         {
-            var started = Stopwatch.GetTimestamp();
-            BCrypt.Hash(key, salt, cost, BCryptMinor.B, digest);
-            if (Stopwatch.GetElapsedTime(started) > target)
+            if (measure(cost) > target)
             {
                 break;
             }

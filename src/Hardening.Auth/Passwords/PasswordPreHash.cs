@@ -47,7 +47,8 @@ internal static class PasswordPreHash
 
     /// <summary>
     /// NFKC (NIST SP 800-63B) for well-formed text. Text with a lone surrogate cannot be normalised and is used as
-    /// is; its encoding (below) keeps it apart from every well-formed string.
+    /// is; its encoding (below) keeps it apart from every well-formed string. .NET (ICU) also refuses to normalise
+    /// well-formed text that contains the noncharacter U+FFFE (ArgumentException): that text is used as is too.
     /// </summary>
     internal static string Normalize(string password)
     {

@@ -58,6 +58,9 @@ public sealed class IdentityHashLayoutTests
         { V3(2, 1, saltLength: 15, 48), "an ASP.NET Identity V3 hash has a salt shorter than 16 bytes or leaves less than 16 bytes of subkey" },
         { V3(2, 1, saltLength: 16, 31), "an ASP.NET Identity V3 hash has a salt shorter than 16 bytes or leaves less than 16 bytes of subkey" },
         { V3(2, 1, saltLength: uint.MaxValue, 48), "an ASP.NET Identity V3 hash has a salt shorter than 16 bytes or leaves less than 16 bytes of subkey" },
+        { V3(2, 1, 16, bytesAfterHeader: 0), "an ASP.NET Identity V3 hash has a salt shorter than 16 bytes or leaves less than 16 bytes of subkey" }, // 13 bytes: a V3 header
+        { V3(prf: 3, 1, 16, bytesAfterHeader: 0), "an ASP.NET Identity V3 hash names the unknown PRF 3" },
+        { V3(2, iterations: 10_000_000, saltLength: 15, 48), "an ASP.NET Identity V3 hash has a salt shorter than 16 bytes or leaves less than 16 bytes of subkey" }, // the iteration limit passes
     };
 
     [Theory]
@@ -81,6 +84,8 @@ public sealed class IdentityHashLayoutTests
         { "unknown marker 0x02", Convert.ToBase64String([0x02, .. new byte[48]]) },
         { "not base64", "not*base64" },
         { "base64 of nothing but padding", "====" },
+        { "one space: base64 of no bytes", " " },
+        { "tab, CR, LF and space: base64 of no bytes", "\t\r\n " },
     };
 
     [Theory]

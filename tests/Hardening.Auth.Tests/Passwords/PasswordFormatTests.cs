@@ -115,6 +115,9 @@ public sealed class PasswordFormatTests
     [Theory]
     [InlineData("", true, "not a bcrypt hash (expected a '$2b$', '$2a$' or '$2y$' prefix)")]
     [InlineData("$2b", true, "not a bcrypt hash (expected a '$2b$', '$2a$' or '$2y$' prefix)")]
+    [InlineData("$2b$", true, "a bcrypt hash is 60 characters long, this one has 4")] // the shortest string read past the prefix
+    [InlineData("$2b$", false, "a bcrypt setting is 29 characters long, this one has 4")]
+    [InlineData("$2x$", true, "'$2x$' bcrypt hashes come from the crypt_blowfish sign-extension bug and are not supported; reset the password")]
     [InlineData("#2b$04$" + BSalt + BDigest, true, "not a bcrypt hash (expected a '$2b$', '$2a$' or '$2y$' prefix)")]
     [InlineData("$3b$04$" + BSalt + BDigest, true, "not a bcrypt hash (expected a '$2b$', '$2a$' or '$2y$' prefix)")]
     [InlineData("$2b#04$" + BSalt + BDigest, true, "not a bcrypt hash (expected a '$2b$', '$2a$' or '$2y$' prefix)")]

@@ -91,6 +91,30 @@ public sealed class PasswordPreHashKnownAnswerTests
         Assert.Equal(v.PreHash, Encoding.ASCII.GetString(actual));
     }
 
+    [Fact]
+    public void Well_formed_text_that_dotnet_refuses_to_normalise_is_hashed_as_is()
+    {
+        // U+FFFE is well-formed UTF-16, but string.Normalize throws ArgumentException on it (.NET with ICU). Python:
+        // base64(hmac.new(domain key, s.encode("utf-8"), hashlib.sha384).digest()), NFKC not applied.
+        // "a\uFFFEb" is its own NFKC, so this value holds under either rule.
+        Assert.Equal("tsZVvID1JWPF9rQn7LydYAF/uG/Ry40O80Y8p3+SjiEMS/PKHUF3Ux/JI3rRuBXX", PreHash("a\uFFFEb"));
+
+        // Pins today's behaviour: the ligature U+FB01 is not folded to "fi" next to U+FFFE (NFKC would give
+        // NBlFzbg+xU9KOI2ZOdt4j4zh0QjtqkTn3UC9lQSylw/FU231IwUAVWgM+t4mr0b5, the value of "fi\uFFFE").
+        Assert.Equal("IToqRI1RLBTugnSbdVwIsoG1dgDQkCcehjaF2QAzEZCyfJtRGQUxKTDGDdku7Np9", PreHash("\uFB01\uFFFE"));
+
+        var hasher = new PasswordHasher(new PasswordHasherOptions { Cost = 4 });
+        Assert.Equal(PasswordVerificationResult.Success, hasher.Verify("a\uFFFEb", hasher.Hash("a\uFFFEb")));
+        Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify("a\uFFFDb", hasher.Hash("a\uFFFEb")));
+
+        static string PreHash(string password)
+        {
+            var actual = new byte[PasswordPreHash.EncodedSize];
+            PasswordPreHash.Compute(password, PasswordPreHash.DomainKey, actual);
+            return Encoding.ASCII.GetString(actual);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Rows))]
     public void Stored_hash_from_python_and_libxcrypt_verifies_as_current(string name, string pepperId)

@@ -102,6 +102,19 @@ public sealed class PasswordVerifyRefusalTests
     }
 
     [Fact]
+    public void A_plain_bcrypt_hash_of_the_maximum_cost_is_usable_and_one_above_is_not()
+    {
+        // A password with NUL never matches a plain bcrypt hash and is turned away after the cost check but before any
+        // hashing, so the cost-20 hash is judged usable or not without running 2^20 rounds.
+        const string SaltAndDigest = "abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBui";
+        var (hasher, log) = Hasher();
+        Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify("p\0w", "$2b$20$" + SaltAndDigest));
+        Assert.Empty(log.Collector.GetSnapshot());
+        Assert.Equal(PasswordVerificationResult.Failed, hasher.Verify("p\0w", "$2b$21$" + SaltAndDigest));
+        Assert.Equal(Prefix + "the bcrypt cost 21 is above the supported maximum 20.", Assert.Single(log.Collector.GetSnapshot()).Message);
+    }
+
+    [Fact]
     public void Reuse_checks_at_most_the_history_size_and_skips_nulls_without_counting_past_them()
     {
         var (hasher, _) = Hasher(o => o.HistorySize = 2);
