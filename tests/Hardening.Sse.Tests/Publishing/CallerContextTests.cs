@@ -2,7 +2,7 @@ using Hardening.Sse;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 
-namespace Hardening.Sse.Tests.Redis;
+namespace Hardening.Sse.Tests.Publishing;
 
 /// <summary>
 /// Publishing, reading and subscribing on the Redis store never resume on the caller's
