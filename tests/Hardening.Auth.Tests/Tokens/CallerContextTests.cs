@@ -25,10 +25,20 @@ public sealed class CallerContextTests(RedisFixture redis) : IClassFixture<Redis
     private static readonly TimeSpan SlowLink = TimeSpan.FromMilliseconds(5);
     private static readonly SymmetricSecurityKey Key = new("0123456789abcdef0123456789abcdef-test-key"u8.ToArray());
 
-    private async Task<(RoundTripProxy Proxy, ConnectionMultiplexer Redis)> SlowRedisAsync()
+    private async Task<SlowRedis> SlowRedisAsync()
     {
         var proxy = RoundTripProxy.Start(redis.Server.Host, redis.Server.Port, SlowLink, postgres: false);
-        return (proxy, await TestRedis.ConnectAsync($"{redis.Server.Host}:{proxy.Port}"));
+        return new SlowRedis(proxy, await TestRedis.ConnectAsync($"{redis.Server.Host}:{proxy.Port}"));
+    }
+
+    /// <summary>A multiplexer that reaches the shared server through a slow link.</summary>
+    private sealed record SlowRedis(RoundTripProxy Proxy, ConnectionMultiplexer Connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Connection.DisposeAsync();
+            await Proxy.DisposeAsync();
+        }
     }
 
     private static string NewPrefix() => $"ctx:{Guid.NewGuid():N}:";
@@ -36,9 +46,8 @@ public sealed class CallerContextTests(RedisFixture redis) : IClassFixture<Redis
     [Fact]
     public async Task Consuming_on_redis_does_not_resume_on_the_callers_context()
     {
-        var (proxy, connection) = await SlowRedisAsync();
-        await using var _ = proxy;
-        using var __ = connection;
+        await using var slow = await SlowRedisAsync();
+        var connection = slow.Connection;
         var context = new CallerContext();
         var now = DateTimeOffset.UtcNow;
 
@@ -61,9 +70,8 @@ public sealed class CallerContextTests(RedisFixture redis) : IClassFixture<Redis
     [Fact]
     public async Task The_start_up_warm_up_does_not_resume_on_the_callers_context()
     {
-        var (proxy, connection) = await SlowRedisAsync();
-        await using var _ = proxy;
-        using var __ = connection;
+        await using var slow = await SlowRedisAsync();
+        var connection = slow.Connection;
         var context = new CallerContext();
 
         // Started while the markers are still being laid (the wait for them is the first await that waits) ...
@@ -87,9 +95,8 @@ public sealed class CallerContextTests(RedisFixture redis) : IClassFixture<Redis
     [Fact]
     public async Task The_jwt_bearer_hook_does_not_resume_on_the_callers_context()
     {
-        var (proxy, connection) = await SlowRedisAsync();
-        await using var _ = proxy;
-        using var __ = connection;
+        await using var slow = await SlowRedisAsync();
+        var connection = slow.Connection;
         var context = new CallerContext();
 
         // On Redis: the consume is the first await that waits.
@@ -125,9 +132,8 @@ public sealed class CallerContextTests(RedisFixture redis) : IClassFixture<Redis
     public async Task The_caller_context_sees_a_continuation_that_is_posted_to_it()
     {
         // The checks above can fail: an await that keeps the context posts to it through the same slow link.
-        var (proxy, connection) = await SlowRedisAsync();
-        await using var _ = proxy;
-        using var __ = connection;
+        await using var slow = await SlowRedisAsync();
+        var connection = slow.Connection;
         var context = new CallerContext();
         await context.Run(async () => await connection.GetDatabase().PingAsync().ConfigureAwait(true));
         Assert.True(context.Posts > 0);
