@@ -76,4 +76,19 @@ public sealed class LegacyBCryptKeyTests
         var hash = LibXCrypt.Crypt(Encoding.UTF8.GetBytes(stored).AsSpan(0, Math.Min(72, Encoding.UTF8.GetByteCount(stored))), Setting)!;
         Assert.Equal(Enum.Parse<PasswordVerificationResult>(expected), Hasher().Verify(presented, hash));
     }
+
+    [Theory]
+    [InlineData('\u20AC', 80)] // 3 UTF-8 bytes per character: the longest text the 72-byte cut reads (73 characters, 219 bytes)
+    [InlineData('\u00E9', 80)] // 2 bytes
+    [InlineData('a', 200)]
+    public void Plain_hashes_of_long_passwords_of_multibyte_characters_verify_and_only_the_first_72_bytes_count(char c, int length)
+    {
+        var password = new string(c, length);
+        var theirs = BCryptNet.HashPassword(password, BCryptNet.GenerateSalt(4, 'b')); // the independent implementation
+        Assert.Equal(PasswordVerificationResult.SuccessRehashNeeded, Hasher().Verify(password, theirs));
+        Assert.Equal(PasswordVerificationResult.SuccessRehashNeeded, Hasher().Verify(password + "ignored tail", theirs));
+        var bytes = Encoding.UTF8.GetByteCount(c.ToString());
+        var changedInside = password[..((71 / bytes) - 1)] + "#" + password[(71 / bytes)..];
+        Assert.Equal(PasswordVerificationResult.Failed, Hasher().Verify(changedInside, theirs));
+    }
 }
