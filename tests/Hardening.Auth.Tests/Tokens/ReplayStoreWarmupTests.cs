@@ -132,6 +132,12 @@ public sealed class ReplayStoreWarmupTests
         await using var services = Build(null, logs, "memory:", useRedis: false);
         await StartAsync(services);
         Assert.DoesNotContain(logs.GetSnapshot(), r => r.Id.Name is "ReplayStoreSetting" or "ReplayStoreWarmupFailed");
+
+        // Its health entry says so (an operator reading /health/ready sees that this instance cannot share its memory).
+        var health = (await services.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries["replay"];
+        Assert.Equal(HealthStatus.Healthy, health.Status);
+        Assert.Equal("The token replay store is in-process (one instance only).", health.Description);
+        Assert.Equal("memory", health.Data["store"]);
     }
 
     [Fact]
