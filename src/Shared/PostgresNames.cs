@@ -80,6 +80,15 @@ internal static class PostgresNames
         return name!;
     }
 
+    /// <summary>
+    /// A plain identifier (see <see cref="PlainIdentifier"/>) as PostgreSQL's <c>quote_ident</c> writes it: quoted when
+    /// it is a key word other than an unreserved one, as is otherwise. For names that may be key words (tables, views,
+    /// partitions, functions): even schema-qualified, some cannot stand unquoted everywhere (PL/pgSQL reads a table
+    /// named <c>into</c> in a statement inside a <c>DO</c> block as its own INTO clause).
+    /// </summary>
+    public static string Identifier(string plainIdentifier) =>
+        NonUnreservedKeywords.Contains(plainIdentifier) ? Quote(plainIdentifier) : plainIdentifier;
+
     /// <summary>True for 1-63 lower-case ASCII letters, digits and '_', not starting with a digit.</summary>
     public static bool IsPlainIdentifier(ReadOnlySpan<char> name) => IsIdentifier(name, lowerCaseOnly: true);
 

@@ -111,7 +111,7 @@ public sealed class TenantSchema
         }
 
         var role = AppRole;
-        var fn = $"{schema}.{helper}()";
+        var fn = $"{schema}.{PostgresNames.Identifier(helper)}()";
         // The catalog name of the type: 'bigint' and 'integer' are SQL syntax, pg_catalog.bigint does not exist.
         var type = TenantType switch
         {
@@ -221,7 +221,7 @@ public sealed class TenantSchema
 
         foreach (var t in _tables)
         {
-            var q = $"{schema}.{t.Name}";
+            var q = $"{schema}.{PostgresNames.Identifier(t.Name)}";
             var idx = PostgresNames.Derived(t.Name, col, "rls_idx");
             up.AppendLine($"""
                 ALTER TABLE {q} ALTER COLUMN {col} SET NOT NULL;
@@ -236,7 +236,7 @@ public sealed class TenantSchema
 
         foreach (var (table, columns) in uniques)
         {
-            var q = $"{schema}.{table}";
+            var q = $"{schema}.{PostgresNames.Identifier(table)}";
             var name = PostgresNames.Derived([table, col, .. columns, "rls_key"]);
             var names = string.Join(", ", new[] { col }.Concat(columns).Select(PostgresNames.Literal));
             up.AppendLine($"""
@@ -256,19 +256,19 @@ public sealed class TenantSchema
         {
             foreach (var r in t.ForeignKeys)
             {
-                var q = $"{schema}.{t.Name}";
+                var q = $"{schema}.{PostgresNames.Identifier(t.Name)}";
                 var name = PostgresNames.Derived([t.Name, .. r.Columns, "rls_fkey"]);
                 up.AppendLine($"""
                     DO $rls$ BEGIN
                       IF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conrelid = '{q}'::regclass AND conname = {PostgresNames.Literal(name)}) THEN
-                        ALTER TABLE {q} ADD CONSTRAINT {name} FOREIGN KEY ({col}, {string.Join(", ", r.Columns)}) REFERENCES {schema}.{r.Target} ({col}, {string.Join(", ", r.TargetColumns)});
+                        ALTER TABLE {q} ADD CONSTRAINT {name} FOREIGN KEY ({col}, {string.Join(", ", r.Columns)}) REFERENCES {schema}.{PostgresNames.Identifier(r.Target)} ({col}, {string.Join(", ", r.TargetColumns)});
                       END IF;
                     END $rls$;
                     """);
             }
         }
 
-        foreach (var q in _tables.SelectMany(t => t.PartitionNames.Prepend(t.Name)).Select(n => $"{schema}.{n}"))
+        foreach (var q in _tables.SelectMany(t => t.PartitionNames.Prepend(t.Name)).Select(n => $"{schema}.{PostgresNames.Identifier(n)}"))
         {
             up.AppendLine($"""
                 DO $rls$ BEGIN
@@ -290,8 +290,8 @@ public sealed class TenantSchema
         foreach (var v in _views)
         {
             up.AppendLine($"""
-                ALTER VIEW {schema}.{v} SET (security_invoker = true);
-                GRANT SELECT ON {schema}.{v} TO {role};
+                ALTER VIEW {schema}.{PostgresNames.Identifier(v)} SET (security_invoker = true);
+                GRANT SELECT ON {schema}.{PostgresNames.Identifier(v)} TO {role};
                 """);
         }
 
@@ -300,12 +300,12 @@ public sealed class TenantSchema
         foreach (var v in _views)
         {
             down.AppendLine($"""
-                REVOKE SELECT ON {schema}.{v} FROM {role};
-                ALTER VIEW {schema}.{v} RESET (security_invoker);
+                REVOKE SELECT ON {schema}.{PostgresNames.Identifier(v)} FROM {role};
+                ALTER VIEW {schema}.{PostgresNames.Identifier(v)} RESET (security_invoker);
                 """);
         }
 
-        foreach (var q in _tables.SelectMany(t => t.PartitionNames.Prepend(t.Name)).Select(n => $"{schema}.{n}"))
+        foreach (var q in _tables.SelectMany(t => t.PartitionNames.Prepend(t.Name)).Select(n => $"{schema}.{PostgresNames.Identifier(n)}"))
         {
             down.AppendLine($"""
                 DROP POLICY IF EXISTS {policy} ON {q};
@@ -319,13 +319,13 @@ public sealed class TenantSchema
         {
             foreach (var r in t.ForeignKeys)
             {
-                down.AppendLine($"ALTER TABLE {schema}.{t.Name} DROP CONSTRAINT IF EXISTS {PostgresNames.Derived([t.Name, .. r.Columns, "rls_fkey"])};");
+                down.AppendLine($"ALTER TABLE {schema}.{PostgresNames.Identifier(t.Name)} DROP CONSTRAINT IF EXISTS {PostgresNames.Derived([t.Name, .. r.Columns, "rls_fkey"])};");
             }
         }
 
         foreach (var (table, columns) in uniques)
         {
-            down.AppendLine($"ALTER TABLE {schema}.{table} DROP CONSTRAINT IF EXISTS {PostgresNames.Derived([table, col, .. columns, "rls_key"])};");
+            down.AppendLine($"ALTER TABLE {schema}.{PostgresNames.Identifier(table)} DROP CONSTRAINT IF EXISTS {PostgresNames.Derived([table, col, .. columns, "rls_key"])};");
         }
 
         foreach (var t in _tables)

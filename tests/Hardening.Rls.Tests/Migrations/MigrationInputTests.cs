@@ -76,8 +76,69 @@ public sealed class MigrationInputTests(PostgresFixture postgres) : IClassFixtur
         }
     }
 
+    [Fact]
+    public async Task Every_key_word_works_as_a_table_partition_view_and_helper_name()
+    {
+        // Tables, partitions, views and the helper may be named by any key word (they are always schema-qualified),
+        // so up and down must run with each one, wherever the generator puts the name (inside DO blocks too, where
+        // PL/pgSQL reads a table named "into" as its own INTO clause: the property below found that one).
+        var words = (await postgres.Server.ScalarAsync<string>("SELECT string_agg(word, ' ' ORDER BY word) FROM pg_get_keywords()"))!.Split(' ');
+        await using var conn = new NpgsqlConnection(postgres.Server.ForDatabase(await DatabaseAsync()) + ";Pooling=false");
+        await conn.OpenAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        var ddl = "CREATE SCHEMA kw_tables; CREATE SCHEMA kw_parts; CREATE SCHEMA kw_views; CREATE SCHEMA kw_helpers;"
+            + "CREATE TABLE kw_parts.parent (tenant_id uuid NOT NULL, k integer NOT NULL) PARTITION BY LIST (k);"
+            + "CREATE TABLE kw_views.t0 (tenant_id uuid NOT NULL, k integer NOT NULL); CREATE TABLE kw_helpers.t0 (tenant_id uuid NOT NULL, k integer NOT NULL);";
+        for (var i = 0; i < words.Length; i++)
+        {
+            ddl += $"CREATE TABLE kw_tables.{Q(words[i])} (tenant_id uuid NOT NULL, k integer NOT NULL);"
+                + $"CREATE TABLE kw_parts.{Q(words[i])} PARTITION OF kw_parts.parent FOR VALUES IN ({i});"
+                + $"CREATE VIEW kw_views.{Q(words[i])} AS SELECT * FROM kw_views.t0;";
+        }
+
+        await ExecAsync(conn, ddl);
+        var tables = new TenantSchema("kw_app") { Schema = "kw_tables" };
+        foreach (var w in words)
+        {
+            tables.Table(w, t => t.Unique("k").References("k", words[0], "k"));
+        }
+
+        var parts = new TenantSchema("kw_app") { Schema = "kw_parts" }.Table("parent", t => t.Partitions(words));
+        var views = new TenantSchema("kw_app") { Schema = "kw_views" }.Table("t0");
+        foreach (var w in words)
+        {
+            views.View(w);
+        }
+
+        foreach (var model in new[] { tables, parts, views })
+        {
+            var migration = model.GenerateMigration();
+            await ExecAsync(conn, migration.Up);
+            Assert.Equal((words.Length + (model == tables ? 0 : 1)).ToString(System.Globalization.CultureInfo.InvariantCulture), await ExecScalarAsync(conn, $"""
+                SELECT count(*)::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = '{model.Schema}' AND c.relrowsecurity AND c.relforcerowsecurity{(model == views ? " OR n.nspname = 'kw_views' AND c.relkind = 'v' AND c.reloptions @> ARRAY['security_invoker=true']" : "")}
+                """));
+            await ExecAsync(conn, migration.Up);
+            await ExecAsync(conn, migration.Down);
+            Assert.Equal("0", await ExecScalarAsync(conn, $"SELECT count(*)::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '{model.Schema}' AND c.relrowsecurity"));
+        }
+
+        foreach (var w in words.Where(w => Record.Exception(() => new TenantSchema(w)) is not null)) // the key words that need quotes
+        {
+            var migration = new TenantSchema("kw_app") { Schema = "kw_helpers", HelperFunction = w }.Table("t0").GenerateMigration();
+            await ExecAsync(conn, migration.Up);
+            await ExecAsync(conn, migration.Down);
+        }
+
+        await tx.RollbackAsync();
+    }
+
     public sealed record Case(
-        string Role, string Schema, string Column, string Policy, string Helper, string[] Tables, string Key, bool Reference, bool View, string Type, bool Login);
+        string Role, string Schema, string Column, string Policy, string Helper, string[] Tables, string Key, bool Reference, bool View, string Type, bool Login)
+    {
+        public override string ToString() =>
+            $"Case {{ Role = {Role}, Schema = {Schema}, Column = {Column}, Policy = {Policy}, Helper = {Helper}, Tables = [{string.Join(", ", Tables)}], Key = {Key}, Reference = {Reference}, View = {View}, Type = {Type}, Login = {Login} }}";
+    }
 
     /// <summary>
     /// Random models whose names mix random plain identifiers (up to 63 characters, so derived names get hashed)
