@@ -23,9 +23,8 @@ public sealed class TenantSessionLifecycleTests(AppRoleDatabaseFixture fixture) 
     public async Task Commit_keeps_the_rows_and_rollback_discards_them_and_the_context_ends_with_either()
     {
         var tenant = Guid.NewGuid();
-        await using var ds = AtsDatabase.AppDataSource(_server, _db);
-        var tenantDb = new TenantDataSource(ds);
-        await using var session = await tenantDb.OpenSessionAsync(new TenantContext(tenant.ToString()));
+        await using var opened = await OpenAsync(tenant.ToString());
+        var session = opened.Session;
 
         await session.BeginTransactionAsync();
         await InsertJobAsync(session, tenant, "kept");
@@ -48,9 +47,8 @@ public sealed class TenantSessionLifecycleTests(AppRoleDatabaseFixture fixture) 
     [Fact]
     public async Task Ending_or_beginning_a_transaction_at_the_wrong_time_names_the_mistake()
     {
-        await using var ds = AtsDatabase.AppDataSource(_server, _db);
-        var tenantDb = new TenantDataSource(ds);
-        await using var session = await tenantDb.OpenSessionAsync(new TenantContext(Guid.NewGuid().ToString()));
+        await using var opened = await OpenAsync(Guid.NewGuid().ToString());
+        var session = opened.Session;
         Assert.Equal("There is no open transaction to commit; call BeginTransactionAsync first.",
             (await Assert.ThrowsAsync<InvalidOperationException>(() => session.CommitAsync())).Message);
         Assert.Equal("There is no open transaction to roll back; call BeginTransactionAsync first.",
@@ -137,9 +135,8 @@ public sealed class TenantSessionLifecycleTests(AppRoleDatabaseFixture fixture) 
     {
         var tenant = Guid.NewGuid();
         await SeedAsync(tenant, 2);
-        await using var ds = AtsDatabase.AppDataSource(_server, _db);
-        var tenantDb = new TenantDataSource(ds);
-        await using var session = await tenantDb.OpenSessionAsync(new TenantContext(tenant.ToString()));
+        await using var opened = await OpenAsync(tenant.ToString());
+        var session = opened.Session;
         if (inTransaction)
         {
             await session.BeginTransactionAsync();
@@ -177,9 +174,8 @@ public sealed class TenantSessionLifecycleTests(AppRoleDatabaseFixture fixture) 
     {
         var tenant = Guid.NewGuid();
         await SeedAsync(tenant, 2);
-        await using var ds = AtsDatabase.AppDataSource(_server, _db);
-        var tenantDb = new TenantDataSource(ds);
-        await using var session = await tenantDb.OpenSessionAsync(new TenantContext(tenant.ToString()));
+        await using var opened = await OpenAsync(tenant.ToString());
+        var session = opened.Session;
         if (inTransaction)
         {
             await session.BeginTransactionAsync();
@@ -199,9 +195,8 @@ public sealed class TenantSessionLifecycleTests(AppRoleDatabaseFixture fixture) 
     [InlineData(CommandBehavior.SingleResult | CommandBehavior.SingleRow)]
     public async Task SingleRow_and_SingleResult_do_not_cut_the_command_result_while_the_context_is_prepended(CommandBehavior behavior)
     {
-        await using var ds = AtsDatabase.AppDataSource(_server, _db);
-        var tenantDb = new TenantDataSource(ds);
-        await using var session = await tenantDb.OpenSessionAsync(new TenantContext(Guid.NewGuid().ToString()));
+        await using var opened = await OpenAsync(Guid.NewGuid().ToString());
+        var session = opened.Session;
         await using var cmd = session.CreateCommand("SELECT g FROM generate_series(1, 3) g");
         await using var reader = await session.ExecuteReaderAsync(cmd, behavior);
         var seen = new List<int>();
@@ -218,9 +213,8 @@ public sealed class TenantSessionLifecycleTests(AppRoleDatabaseFixture fixture) 
     {
         var tenant = Guid.NewGuid();
         await SeedAsync(tenant, 1);
-        await using var ds = AtsDatabase.AppDataSource(_server, _db);
-        var tenantDb = new TenantDataSource(ds);
-        await using var session = await tenantDb.OpenSessionAsync(new TenantContext(tenant.ToString()));
+        await using var opened = await OpenAsync(tenant.ToString());
+        var session = opened.Session;
         await using var bad = session.CreateCommand("SELECT 1 / 0");
         Assert.Equal(PostgresErrorCodes.DivisionByZero, (await Assert.ThrowsAsync<PostgresException>(() => session.ExecuteReaderAsync(bad))).SqlState);
         Assert.Equal(1L, await ScalarAsync(session, "SELECT count(*) FROM jobs"));
@@ -229,9 +223,8 @@ public sealed class TenantSessionLifecycleTests(AppRoleDatabaseFixture fixture) 
     [Fact]
     public async Task Commands_are_checked_before_anything_is_sent()
     {
-        await using var ds = AtsDatabase.AppDataSource(_server, _db);
-        var tenantDb = new TenantDataSource(ds);
-        await using var session = await tenantDb.OpenSessionAsync(new TenantContext(Guid.NewGuid().ToString()));
+        await using var opened = await OpenAsync(Guid.NewGuid().ToString());
+        var (ds, _, session) = opened;
         Assert.Equal("commandText", Assert.Throws<ArgumentNullException>(() => session.CreateCommand(null!)).ParamName);
         Assert.Equal("command", (await Assert.ThrowsAsync<ArgumentNullException>(() => session.ExecuteScalarAsync((TenantCommand)null!))).ParamName);
         Assert.Equal("command", (await Assert.ThrowsAsync<ArgumentNullException>(() => session.ExecuteScalarAsync((NpgsqlCommand)null!))).ParamName);
@@ -254,9 +247,8 @@ public sealed class TenantSessionLifecycleTests(AppRoleDatabaseFixture fixture) 
     [Fact]
     public async Task A_command_timeout_of_its_own_applies_to_the_batch()
     {
-        await using var ds = AtsDatabase.AppDataSource(_server, _db);
-        var tenantDb = new TenantDataSource(ds);
-        await using var session = await tenantDb.OpenSessionAsync(new TenantContext(Guid.NewGuid().ToString()));
+        await using var opened = await OpenAsync(Guid.NewGuid().ToString());
+        var session = opened.Session;
         await using var cmd = session.CreateCommand("SELECT pg_sleep(20)");
         cmd.CommandTimeout = 1;
         var e = await Assert.ThrowsAnyAsync<NpgsqlException>(() => session.ExecuteScalarAsync(cmd));
@@ -357,6 +349,23 @@ public sealed class TenantSessionLifecycleTests(AppRoleDatabaseFixture fixture) 
     }
 
     private Task<long> CountAsSuperuserAsync(Guid tenant) => _server.ScalarAsync<long>($"SELECT count(*) FROM jobs WHERE tenant_id = '{tenant}'", _db);
+
+    /// <summary>The app role's data source on this class's database and a session for <paramref name="tenant"/> on it.</summary>
+    private async Task<Opened> OpenAsync(string tenant)
+    {
+        var ds = AtsDatabase.AppDataSource(_server, _db);
+        var tenantDb = new TenantDataSource(ds);
+        return new Opened(ds, tenantDb, await tenantDb.OpenSessionAsync(new TenantContext(tenant)));
+    }
+
+    private sealed record Opened(NpgsqlDataSource DataSource, TenantDataSource TenantDb, TenantSession Session) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Session.DisposeAsync();
+            await DataSource.DisposeAsync();
+        }
+    }
 
     private Task SeedAsync(Guid tenant, int rows) =>
         _server.ExecuteAsync($"INSERT INTO jobs (tenant_id, id, title) SELECT '{tenant}', gen_random_uuid(), 't' || g FROM generate_series(1, {rows}) g", _db);
